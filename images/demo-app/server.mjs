@@ -1,0 +1,68 @@
+// glint's demo workload: a small HTTP service whose stamp (version, revision) is visible
+// over HTTP, with knobs that make a version misbehave on purpose for tests and demos.
+import { createServer } from 'node:http';
+import { hostname } from 'node:os';
+
+const env = process.env;
+const port = Number(env.PORT ?? 8080);
+const stamp = {
+  version: env.APP_VERSION ?? 'unknown',
+  revision: env.APP_REVISION ?? 'unknown',
+  created: env.APP_CREATED ?? 'unknown',
+};
+const failHealth = env.FAIL_HEALTH === '1' || env.FAIL_HEALTH === 'true';
+const startupDelayMs = Number(env.STARTUP_DELAY_MS ?? 0);
+const crashAfterMs = Number(env.CRASH_AFTER_MS ?? 0);
+const responseDelayMs = Number(env.RESPONSE_DELAY_MS ?? 0);
+const startedAt = new Date().toISOString();
+
+const log = (msg, extra = {}) =>
+  console.log(JSON.stringify({ time: new Date().toISOString(), msg, ...stamp, ...extra }));
+
+function send(res, status, body) {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+  res.end(payload);
+}
+
+function handle(req, res) {
+  const path = (req.url ?? '/').split('?')[0];
+  if (path === '/healthz') {
+    return failHealth
+      ? send(res, 503, { status: 'failing', reason: 'FAIL_HEALTH is set' })
+      : send(res, 200, { status: 'ok' });
+  }
+  if (path === '/version') return send(res, 200, stamp);
+  if (path === '/') {
+    const reply = () => send(res, 200, { ...stamp, instance: hostname(), startedAt });
+    return responseDelayMs > 0 ? setTimeout(reply, responseDelayMs) : reply();
+  }
+  return send(res, 404, { error: 'not found', path });
+}
+
+const server = createServer(handle);
+server.keepAliveTimeout = 65_000;
+
+setTimeout(() => {
+  server.listen(port, () => log('listening', { port }));
+}, startupDelayMs);
+
+if (crashAfterMs > 0) {
+  setTimeout(() => {
+    log('crashing on purpose (CRASH_AFTER_MS)');
+    process.exit(3);
+  }, crashAfterMs);
+}
+
+// As PID 1, Node ignores SIGTERM unless handled: finish in-flight requests, then exit.
+let stopping = false;
+function shutdown(signal) {
+  if (stopping) return;
+  stopping = true;
+  log('stopping', { signal });
+  server.close(() => process.exit(0));
+  server.closeIdleConnections();
+  setTimeout(() => process.exit(0), 8_000).unref();
+}
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));

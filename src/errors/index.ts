@@ -1,0 +1,1 @@
+export { GlintError, isTransient, TransientError } from './glint-error.ts';

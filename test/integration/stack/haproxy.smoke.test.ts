@@ -1,0 +1,58 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { removeTestContainers } from '../../support/cleanup.ts';
+import { freePort } from '../../support/free-port.ts';
+import { type HaproxyHandle, startHaproxy } from '../../support/haproxy-container.ts';
+import { testRunId } from '../../support/labels.ts';
+import { waitFor } from '../../support/wait-for.ts';
+
+const SUITE = 'stack-haproxy-smoke';
+let haproxy: HaproxyHandle;
+let backend: Server;
+let frontendPort: number;
+
+beforeAll(async () => {
+  backend = createServer((_req, res) => res.end('served by the test backend'));
+  await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+  const backendPort = (backend.address() as AddressInfo).port;
+  frontendPort = await freePort();
+
+  const runDir = mkdtempSync(join(tmpdir(), 'glint-haproxy-smoke-'));
+  writeFileSync(
+    join(runDir, 'haproxy.cfg'),
+    [
+      'global',
+      `  stats socket ${runDir}/admin.sock mode 600 level admin`,
+      'defaults',
+      '  mode http',
+      '  timeout connect 2s',
+      '  timeout client 10s',
+      '  timeout server 10s',
+      'frontend smoke',
+      `  bind 127.0.0.1:${frontendPort}`,
+      '  default_backend smoke',
+      'backend smoke',
+      `  server one 127.0.0.1:${backendPort} check inter 500ms`,
+      '',
+    ].join('\n'),
+  );
+  haproxy = await startHaproxy(SUITE, runDir);
+});
+
+afterAll(async () => {
+  await removeTestContainers({ runId: testRunId(), suite: SUITE });
+  backend?.close();
+});
+
+it('serves a backend through a real HAProxy on loopback', async () => {
+  const body = await waitFor(async () => {
+    const res = await fetch(`http://127.0.0.1:${frontendPort}/`);
+    return res.status === 200 ? res.text() : undefined;
+  });
+  expect(body).toBe('served by the test backend');
+  expect(haproxy.container.getId()).toMatch(/^[0-9a-f]{64}$/);
+});

@@ -1,0 +1,30 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { removeTestContainers } from './cleanup.ts';
+
+/**
+ * Integration/e2e global setup: a Docker engine must answer, the upstream images must exist
+ * (stand-ins are built offline), and every container started under this run id is removed at
+ * the end, on failure, and on Ctrl-C.
+ */
+export default async function setup(): Promise<() => Promise<void>> {
+  const runId = `run-${randomUUID().slice(0, 8)}`;
+  process.env.GLINT_TEST_RUN = runId;
+  process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+  process.env.TESTCONTAINERS_HOST_OVERRIDE = '127.0.0.1';
+
+  execFileSync('bash', ['scripts/ensure-docker.sh'], { stdio: 'inherit' });
+  execFileSync('bash', ['images/standins/build.sh'], { stdio: 'inherit' });
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    void removeTestContainers({ runId }).finally(() => process.kill(process.pid, signal));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  return async () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await removeTestContainers({ runId });
+  };
+}

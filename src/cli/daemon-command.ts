@@ -1,0 +1,28 @@
+import { ConfigError, loadConfig } from '../config/index.ts';
+import { startDaemon } from '../daemon.ts';
+import { createLogger } from '../log/index.ts';
+
+/** `glint daemon`: validates the declaration, starts, and runs until SIGINT/SIGTERM. */
+export async function daemonCommand(configFile: string): Promise<number> {
+  const log = createLogger({ level: process.env.GLINT_LOG_LEVEL ?? 'info' });
+  let config: Awaited<ReturnType<typeof loadConfig>>;
+  try {
+    config = await loadConfig(configFile);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  log.info({ configFile, apps: Object.keys(config.apps) }, 'declaration valid');
+  const daemon = await startDaemon(config, log);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  log.info({ signal }, 'shutting down');
+  await daemon.close();
+  log.flush();
+  return 0;
+}

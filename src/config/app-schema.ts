@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import { budget, byteSize, cronExpression, duration, port, timezone } from './field-types.ts';
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const healthTiming = {
+  interval: duration.prefault('1s'),
+  timeout: duration.prefault('1s'),
+  healthyThreshold: z.number().int().min(1).max(20).default(2),
+  unhealthyThreshold: z.number().int().min(1).max(20).default(3),
+  gracePeriod: duration.prefault('0s'),
+};
+
+/** Which probe decides that an instance is healthy. HTTP is preferred: Docker's port proxy accepts TCP before the app listens. */
+export const healthSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({
+      type: z.literal('http'),
+      path: z.string().startsWith('/', "an HTTP health path starts with '/', e.g. '/healthz'"),
+      expectStatus: z
+        .string()
+        .regex(/^[1-5]\d\d(-[1-5]\d\d)?$/, "expected a status or range such as '200' or '200-399'")
+        .default('200-399'),
+      ...healthTiming,
+    }),
+    z.strictObject({ type: z.literal('tcp'), ...healthTiming }),
+    z.strictObject({ type: z.literal('exec'), command: z.array(z.string().min(1)).min(1), ...healthTiming }),
+    z.strictObject({ type: z.literal('docker'), ...healthTiming }),
+  ],
+  { error: "health.type must be one of 'http', 'tcp', 'exec', 'docker'" },
+);
+
+export const strategySchema = z.strictObject({
+  maxSurge: budget.default(1),
+  maxUnavailable: budget.default(0),
+  minHealthyTime: duration.prefault('5s'),
+  healthyDeadline: duration.prefault('60s'),
+  progressDeadline: duration.prefault('10m'),
+  drainTimeout: duration.prefault('30s'),
+  stopTimeout: duration.prefault('10s'),
+  onFailure: z.enum(['rollback', 'pause']).default('rollback'),
+  canary: z.number().int().min(0).default(0),
+  autoPromoteAfter: duration.optional(),
+});
+
+export const rotationSchema = z.strictObject({
+  cron: cronExpression.optional(),
+  timezone: timezone.prefault('UTC'),
+  maxAge: duration.optional(),
+  jitter: duration.prefault('0s'),
+});
+
+export const routingSchema = z.strictObject({
+  /** A frontend of its own on this port. */
+  frontendPort: port.optional(),
+  bind: z.string().default('127.0.0.1'),
+  /** Host names routed to this app on the shared frontend. */
+  hosts: z
+    .array(z.string().regex(/^[A-Za-z0-9*.-]+$/, 'expected a host name such as web.example.com'))
+    .default([]),
+});
+
+export const appSchema = z.strictObject({
+  /** Repository without tag or digest; the version is chosen per deploy. */
+  image: z
+    .string()
+    .regex(
+      /^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+$|^[a-z0-9._-]+(\/[a-z0-9._-]+)*$/,
+      "expected an image repository without tag or digest, e.g. '127.0.0.1:5000/demo-app'; put the version in 'version'",
+    ),
+  /** A semver version (tag), 'latest' for the highest stamped semver tag, or a digest. */
+  version: z
+    .string()
+    .regex(
+      /^(latest|v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?|sha256:[0-9a-f]{64})$/,
+      "expected a semver version such as '1.2.0', 'latest', or a digest 'sha256:...'",
+    ),
+  allowPrerelease: z.boolean().default(false),
+  requireStamp: z.boolean().default(true),
+  instances: z.number().int('instances must be a whole number').min(0).max(100),
+  port,
+  env: z
+    .record(
+      z
+        .string()
+        .regex(ENV_NAME, 'environment variable names are letters, digits and _, not starting with a digit'),
+      z.string(),
+    )
+    .default({}),
+  etcdConfig: z.boolean().default(true),
+  onConfigChange: z.enum(['rotate', 'ignore']).default('rotate'),
+  resources: z
+    .strictObject({
+      memory: byteSize.optional(),
+      cpus: z.number().positive('cpus must be above 0, e.g. 0.5').max(64).optional(),
+    })
+    .prefault({}),
+  health: healthSchema,
+  strategy: strategySchema.prefault({}),
+  rotation: rotationSchema.prefault({}),
+  routing: routingSchema.prefault({}),
+});
+
+export type AppConfig = z.output<typeof appSchema>;
+export type AppConfigInput = z.input<typeof appSchema>;
+export type HealthConfig = AppConfig['health'];
+export type StrategyConfig = AppConfig['strategy'];

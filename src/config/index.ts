@@ -1,0 +1,11 @@
+export { type AdminToken, resolveAdminToken } from './admin-token.ts';
+export type { AppConfig, AppConfigInput, HealthConfig, StrategyConfig } from './app-schema.ts';
+export { ConfigError } from './config-error.ts';
+export type { GlintConfig, GlintConfigInput } from './config-schema.ts';
+export { defineConfig } from './define-config.ts';
+export { formatDuration, parseDuration } from './duration.ts';
+export type { SecretSource } from './field-types.ts';
+export type { ConfigIssue } from './format-issues.ts';
+export { DEFAULT_CONFIG_FILE, loadConfig } from './load-config.ts';
+export { readSecret } from './read-secret.ts';
+export { validateConfig } from './validate-config.ts';

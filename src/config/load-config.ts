@@ -1,0 +1,47 @@
+import { access } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ConfigError } from './config-error.ts';
+import type { GlintConfig } from './config-schema.ts';
+import { validateConfig } from './validate-config.ts';
+
+export const DEFAULT_CONFIG_FILE = 'scheduler.config.ts';
+
+/**
+ * Imports a declaration (.ts through tsx, .js/.mjs, or .json) and validates its default export.
+ * Every problem is reported at once, each with its field path.
+ */
+export async function loadConfig(file = DEFAULT_CONFIG_FILE): Promise<GlintConfig> {
+  const path = resolve(file);
+  try {
+    await access(path);
+  } catch {
+    throw new ConfigError(file, [
+      { path: '(file)', message: `cannot read ${file}; pass the path of a scheduler.config.ts` },
+    ]);
+  }
+  let exported: unknown;
+  try {
+    const mod = (await import(
+      pathToFileURL(path).href,
+      path.endsWith('.json') ? { with: { type: 'json' } } : undefined
+    )) as {
+      default?: unknown;
+    };
+    exported = mod.default;
+  } catch (err) {
+    const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new ConfigError(file, [{ path: '(file)', message: `the file could not be loaded: ${why}` }]);
+  }
+  if (exported === undefined) {
+    throw new ConfigError(file, [
+      {
+        path: '(file)',
+        message: 'the file has no default export; end it with `export default defineConfig({ ... })`',
+      },
+    ]);
+  }
+  const result = validateConfig(exported);
+  if (!result.ok) throw new ConfigError(file, result.issues);
+  return result.config;
+}

@@ -1,0 +1,91 @@
+import type { Server } from 'node:http';
+import Docker from 'dockerode';
+import { Etcd3 } from 'etcd3';
+import { createApi, type ReadinessCheck, untilAborted } from './api/index.ts';
+import { type GlintConfig, readSecret, resolveAdminToken } from './config/index.ts';
+import type { Logger } from './log/index.ts';
+
+export type Daemon = { url: string; close: () => Promise<void> };
+
+const VERSION = '0.1.0';
+
+function dockerClient(config: GlintConfig): Docker {
+  const endpoint = config.docker.endpoints[0]!;
+  if (endpoint.url) {
+    const url = new URL(endpoint.url);
+    return new Docker({
+      host: url.hostname,
+      port: Number(url.port || 2375),
+      protocol: url.protocol === 'https:' ? 'https' : 'http',
+    });
+  }
+  return new Docker({ socketPath: endpoint.socketPath ?? '/var/run/docker.sock' });
+}
+
+async function etcdClient(config: GlintConfig): Promise<Etcd3> {
+  const { endpoints, username, password } = config.etcd;
+  const auth = username && password ? { username, password: await readSecret(password) } : undefined;
+  return new Etcd3({ hosts: endpoints, ...(auth ? { auth } : {}), dialTimeout: 2_000 });
+}
+
+function describeApps(config: GlintConfig, log: Logger) {
+  for (const [name, app] of Object.entries(config.apps)) {
+    const route = app.routing.frontendPort
+      ? `${app.routing.bind}:${app.routing.frontendPort}`
+      : app.routing.hosts.join(', ') || 'no route';
+    log.info(
+      {
+        app: name,
+        image: app.image,
+        version: app.version,
+        instances: app.instances,
+        health: app.health.type === 'http' ? `http ${app.health.path}` : app.health.type,
+        route,
+        strategy: { maxSurge: app.strategy.maxSurge, maxUnavailable: app.strategy.maxUnavailable },
+        rotation: { cron: app.rotation.cron, maxAge: app.rotation.maxAge },
+      },
+      'managing app',
+    );
+  }
+}
+
+/** Composition root: wires the adapters and the API, and owns their shutdown. */
+export async function startDaemon(config: GlintConfig, log: Logger): Promise<Daemon> {
+  const docker = dockerClient(config);
+  const etcd = await etcdClient(config);
+  const admin = await resolveAdminToken(config.api.tokenFile);
+  log.info(
+    { source: admin.source, file: admin.source === 'env' ? undefined : config.api.tokenFile },
+    'admin API token ready',
+  );
+
+  const readiness: ReadinessCheck[] = [
+    {
+      name: 'docker',
+      check: (signal) => untilAborted(docker.ping(), signal, 'the Docker engine did not answer in time'),
+    },
+    {
+      name: 'etcd',
+      check: (signal) => untilAborted(etcd.maintenance.status(), signal, 'etcd did not answer in time'),
+    },
+  ];
+
+  const api = createApi({ log, readiness, version: VERSION });
+  const [host, port] = config.api.listen.split(':') as [string, string];
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = api.listen(Number(port), host, () => resolve(s));
+    s.once('error', reject);
+  });
+  const url = `http://${config.api.listen}`;
+  log.info({ url }, 'API listening');
+  describeApps(config, log);
+
+  return {
+    url,
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      etcd.close();
+    },
+  };
+}

@@ -8,7 +8,7 @@ export function sendError(res: Response, status: number, code: string, message: 
 }
 
 export function notFound(req: Request, res: Response) {
-  sendError(res, 404, 'NotFound', `no route for ${req.method} ${req.path}; see GET /v1 for the API`);
+  sendError(res, 404, 'NotFound', `no route for ${req.method} ${req.path}`);
 }
 
 /** Express error handler: known errors keep their code, the rest become a 500 without internals. */

@@ -30,9 +30,13 @@ export const byteSize = z
   });
 
 /** A count or a percentage of the desired instances, as Kubernetes' maxSurge/maxUnavailable. */
-export const budget = z.union([z.number().int().min(0), z.string().regex(/^\d{1,3}%$/)], {
-  error: "expected a whole number (e.g. 1) or a percentage of instances (e.g. '25%')",
-});
+const BUDGET_HINT = "expected a whole number (e.g. 1) or a percentage of instances (e.g. '25%')";
+export const budget = z.union(
+  [z.number().int(BUDGET_HINT).min(0, BUDGET_HINT), z.string().regex(/^\d{1,3}%$/, BUDGET_HINT)],
+  {
+    error: BUDGET_HINT,
+  },
+);
 
 export const port = z
   .number({ error: 'expected a port number between 1 and 65535' })

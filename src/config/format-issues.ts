@@ -53,7 +53,10 @@ export function formatIssues(
       }
       continue;
     }
-    out.push({ path: formatPath(issue.path) || '(root)', message: issue.message });
+    // A record key that fails its pattern reports a generic message; the pattern's own is the useful one.
+    const message =
+      issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+    out.push({ path: formatPath(issue.path) || '(root)', message });
   }
   return out;
 }

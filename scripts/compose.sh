@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs docker-compose v1 or `docker compose` v2, whichever this machine has.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PWD
+if command -v docker-compose >/dev/null 2>&1; then exec docker-compose "$@"; fi
+if docker compose version >/dev/null 2>&1; then exec docker compose "$@"; fi
+echo "[compose] neither docker-compose nor 'docker compose' is installed (Debian: apt-get install docker-compose)" >&2
+exit 1

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Every test: typecheck, lint, unit tests, then integration tests against real Docker, etcd,
+# HAProxy and registry containers. Installs and starts what is missing first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export TESTCONTAINERS_RYUK_DISABLED=true
+export TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1
+
+bash scripts/install-deps.sh
+bash scripts/ensure-docker.sh
+bash scripts/ensure-tools.sh
+bash images/standins/build.sh
+
+results=.glint/test-results
+mkdir -p "$results"
+rm -f "$results"/*.json
+
+# Containers the tests start carry the glint.test label; remove them whatever happens.
+cleanup() { docker ps -aq --filter label=glint.test | xargs -r docker rm -f -v >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+
+echo "== typecheck" && npx tsc --noEmit
+echo "== lint" && npx biome check .
+status=0
+echo "== unit tests"
+npx vitest run --project unit --reporter=default --reporter=json --outputFile="$results/unit.json" || status=1
+echo "== integration tests"
+npx vitest run --project integration --reporter=default --reporter=json --outputFile="$results/integration.json" || status=1
+
+node scripts/summarize-tests.mjs "$results/unit.json" "$results/integration.json"
+exit $status

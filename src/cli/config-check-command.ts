@@ -3,9 +3,9 @@ import { ConfigError, DEFAULT_CONFIG_FILE, loadConfig } from '../config/index.ts
 /** `glint config check [file]`: prints every problem with its field path; exit 1 when any. */
 export async function configCheckCommand(
   file = DEFAULT_CONFIG_FILE,
-  out = process.stdout,
-  err = process.stderr,
-) {
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
   try {
     const config = await loadConfig(file);
     const apps = Object.entries(config.apps).map(

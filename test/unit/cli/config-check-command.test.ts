@@ -11,7 +11,7 @@ function capture() {
   stream.on('data', (chunk) => {
     text += chunk;
   });
-  return { stream: stream as unknown as NodeJS.WriteStream, text: () => text };
+  return { stream, text: () => text };
 }
 
 function writeDeclaration(body: string): string {

@@ -1,0 +1,78 @@
+import type { ContainerCreateOptions } from 'dockerode';
+import { GlintError } from '../errors/index.ts';
+import { DockerErrorCode } from './error-codes.ts';
+import { containerName, GLINT_LABELS, type InstanceSpec } from './instance-spec.ts';
+import { computeSpecHash } from './spec-hash.ts';
+
+const NAME_PART = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const RESERVED: Record<string, true> = Object.fromEntries(Object.values(GLINT_LABELS).map((l) => [l, true]));
+
+function invalid(spec: InstanceSpec, why: string): GlintError {
+  return new GlintError(DockerErrorCode.InvalidSpec, `instance ${spec.app}/${spec.instance}: ${why}`, {
+    details: { app: spec.app, instance: spec.instance },
+  });
+}
+
+function validate(spec: InstanceSpec): void {
+  if (!NAME_PART.test(spec.app))
+    throw invalid(spec, `app name '${spec.app}' cannot be part of a container name`);
+  if (!NAME_PART.test(spec.instance))
+    throw invalid(spec, `instance id '${spec.instance}' cannot be part of a container name`);
+  if (!/@sha256:[0-9a-f]{64}$/.test(spec.image.ref)) {
+    throw invalid(spec, `image '${spec.image.ref}' is not pinned by digest; resolve it first`);
+  }
+  if (!Number.isInteger(spec.containerPort) || spec.containerPort < 1 || spec.containerPort > 65535) {
+    throw invalid(spec, `container port ${spec.containerPort} is not a port`);
+  }
+  const badEnv = Object.keys(spec.env).filter((k) => !ENV_NAME.test(k));
+  if (badEnv.length > 0) throw invalid(spec, `env names ${badEnv.join(', ')} are not valid variable names`);
+  const reserved = Object.keys(spec.labels).filter((k) => k in RESERVED);
+  if (reserved.length > 0)
+    throw invalid(spec, `labels ${reserved.join(', ')} are glint's own and cannot be set`);
+}
+
+/** The labels of DESIGN.md plus the spec's own; these are how glint recognises its containers. */
+export function containerLabels(spec: InstanceSpec): Record<string, string> {
+  const labels: Record<string, string> = {
+    ...spec.labels,
+    [GLINT_LABELS.managed]: 'true',
+    [GLINT_LABELS.app]: spec.app,
+    [GLINT_LABELS.instance]: spec.instance,
+    [GLINT_LABELS.version]: spec.image.version,
+    [GLINT_LABELS.digest]: spec.image.digest,
+    [GLINT_LABELS.spec]: computeSpecHash(spec),
+    [GLINT_LABELS.deployment]: spec.deploymentId ?? '',
+  };
+  if (spec.image.revision) labels[GLINT_LABELS.revision] = spec.image.revision;
+  if (spec.config) labels[GLINT_LABELS.configRevision] = String(spec.config.revision);
+  return labels;
+}
+
+/**
+ * The engine's create request for an instance: created from the digest, app port published on
+ * the host IP with an ephemeral host port, no restart policy (glint heals, Docker must not race
+ * it), an init process so SIGTERM reaches the app, and the stop timeout.
+ */
+export function buildCreateOptions(spec: InstanceSpec): ContainerCreateOptions {
+  validate(spec);
+  const port = `${spec.containerPort}/tcp`;
+  return {
+    name: containerName(spec.app, spec.instance),
+    Image: spec.image.ref,
+    Env: Object.entries(spec.env)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, v]) => `${k}=${v}`),
+    Labels: containerLabels(spec),
+    ExposedPorts: { [port]: {} },
+    StopSignal: 'SIGTERM',
+    StopTimeout: Math.max(1, Math.ceil(spec.stopTimeoutMs / 1000)),
+    HostConfig: {
+      PortBindings: { [port]: [{ HostIp: spec.hostIp, HostPort: '' }] },
+      RestartPolicy: { Name: 'no' },
+      Init: true,
+      ...(spec.resources.memoryBytes ? { Memory: spec.resources.memoryBytes } : {}),
+      ...(spec.resources.nanoCpus ? { NanoCpus: spec.resources.nanoCpus } : {}),
+    },
+  };
+}

@@ -1,0 +1,200 @@
+import { PassThrough } from 'node:stream';
+import type Dockerode from 'dockerode';
+import { GlintError } from '../errors/index.ts';
+import type { Logger } from '../log/index.ts';
+import { silentLogger } from '../log/index.ts';
+import { buildCreateOptions } from './create-options.ts';
+import { type DockerEngine, dockerodeOf } from './engine.ts';
+import { isNotFound, translateEngineError } from './engine-errors.ts';
+import { DockerErrorCode } from './error-codes.ts';
+import { GLINT_LABELS, type InstanceSpec } from './instance-spec.ts';
+import { type ObservedContainer, toObservedContainer } from './observed-container.ts';
+
+export type Call = { signal?: AbortSignal };
+export type ExecResult = { exitCode: number; output: string };
+export type ListFilter = {
+  app?: string;
+  /** Extra label equality filters, e.g. `{ 'glint.deployment': 'd-1' }`. */
+  labels?: Record<string, string>;
+  /** Include stopped containers (default true: a dead instance must be seen to be healed). */
+  all?: boolean;
+};
+
+const OUTPUT_CAP = 4096;
+const HTTP_NOT_MODIFIED = 304;
+
+/**
+ * glint's hand on one Docker engine: create, start, stop, remove, inspect and list the
+ * containers glint owns. Only containers labelled glint.managed=true are ever stopped or
+ * removed. Engine failures come out as GlintErrors; nothing of dockerode leaks out.
+ */
+export class DockerRuntime {
+  readonly #docker: Dockerode;
+  readonly #logger: Logger;
+
+  constructor(engine: DockerEngine, opts: { logger?: Logger } = {}) {
+    this.#docker = dockerodeOf(engine);
+    this.#logger = opts.logger ?? silentLogger();
+  }
+
+  /** Creates (does not start) the container of an instance; returns its id. */
+  async create(spec: InstanceSpec, call: Call = {}): Promise<{ id: string; name: string }> {
+    const options = buildCreateOptions(spec);
+    try {
+      const container = await this.#docker.createContainer({
+        ...options,
+        abortSignal: call.signal,
+      } as typeof options);
+      this.#logger.info(
+        { app: spec.app, instance: spec.instance, containerId: container.id },
+        'container created',
+      );
+      return { id: container.id, name: options.name! };
+    } catch (err) {
+      throw translateEngineError(err, `creating container ${options.name} from ${spec.image.ref}`);
+    }
+  }
+
+  async start(id: string, call: Call = {}): Promise<void> {
+    try {
+      await this.#docker.getContainer(id).start({ abortSignal: call.signal } as object);
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === HTTP_NOT_MODIFIED) return;
+      throw translateEngineError(err, `starting container ${id}`);
+    }
+  }
+
+  /** SIGTERM, then SIGKILL after `timeoutMs` (default: the container's own StopTimeout). */
+  async stop(id: string, opts: Call & { timeoutMs?: number } = {}): Promise<void> {
+    const observed = await this.#requireManaged(id, 'stop', opts.signal);
+    if (observed?.state !== 'running') return;
+    const t = opts.timeoutMs === undefined ? undefined : Math.max(0, Math.ceil(opts.timeoutMs / 1000));
+    try {
+      await this.#docker
+        .getContainer(id)
+        .stop({ ...(t === undefined ? {} : { t }), abortSignal: opts.signal } as object);
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === HTTP_NOT_MODIFIED || isNotFound(err)) return;
+      throw translateEngineError(err, `stopping container ${observed.name}`);
+    }
+  }
+
+  /** Removes the container and its anonymous volumes; a running one only with `force`. */
+  async remove(id: string, opts: Call & { force?: boolean } = {}): Promise<void> {
+    const observed = await this.#requireManaged(id, 'remove', opts.signal);
+    if (!observed) return;
+    try {
+      await this.#docker
+        .getContainer(id)
+        .remove({ v: true, force: opts.force ?? false, abortSignal: opts.signal });
+      this.#logger.info({ containerId: observed.id, name: observed.name }, 'container removed');
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw translateEngineError(err, `removing container ${observed.name}`);
+    }
+  }
+
+  /** The container, or undefined when it does not exist. */
+  async inspect(id: string, call: Call = {}): Promise<ObservedContainer | undefined> {
+    try {
+      return toObservedContainer(
+        await this.#docker.getContainer(id).inspect({ abortSignal: call.signal } as object),
+      );
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw translateEngineError(err, `inspecting container ${id}`);
+    }
+  }
+
+  /** glint's containers (glint.managed=true), narrowed by app and labels. */
+  async list(filter: ListFilter = {}, call: Call = {}): Promise<ObservedContainer[]> {
+    const label = [`${GLINT_LABELS.managed}=true`];
+    if (filter.app) label.push(`${GLINT_LABELS.app}=${filter.app}`);
+    for (const [k, v] of Object.entries(filter.labels ?? {})) label.push(`${k}=${v}`);
+    let summaries: Dockerode.ContainerInfo[];
+    try {
+      summaries = await this.#docker.listContainers({
+        all: filter.all ?? true,
+        filters: { label },
+        abortSignal: call.signal,
+      } as Dockerode.ContainerListOptions);
+    } catch (err) {
+      throw translateEngineError(err, 'listing containers');
+    }
+    const observed = await Promise.all(summaries.map((s) => this.inspect(s.Id, call)));
+    // A container removed between list and inspect is simply gone.
+    return observed.filter((c): c is ObservedContainer => c !== undefined);
+  }
+
+  /** The host port the container's `containerPort` is published on. */
+  async hostPort(id: string, containerPort: number, call: Call = {}): Promise<number> {
+    let info: Dockerode.ContainerInspectInfo;
+    try {
+      info = await this.#docker.getContainer(id).inspect({ abortSignal: call.signal } as object);
+    } catch (err) {
+      throw translateEngineError(err, `reading ports of container ${id}`);
+    }
+    const binding = info.NetworkSettings?.Ports?.[`${containerPort}/tcp`]?.[0];
+    if (!binding?.HostPort) {
+      throw new GlintError(
+        DockerErrorCode.PortNotPublished,
+        `container ${info.Name.replace(/^\//, '')} publishes no host port for ${containerPort}/tcp (state ${info.State.Status}); ports are assigned once it runs`,
+      );
+    }
+    return Number(binding.HostPort);
+  }
+
+  /** Runs a command inside the container; output (stdout+stderr) is capped at its last 4 KB. */
+  async exec(id: string, command: string[], call: Call = {}): Promise<ExecResult> {
+    try {
+      const exec = await this.#docker
+        .getContainer(id)
+        .exec({ Cmd: command, AttachStdout: true, AttachStderr: true });
+      const stream = await exec.start({ hijack: true, stdin: false });
+      const output = await collectExecOutput(this.#docker, stream, call.signal);
+      const info = await exec.inspect();
+      return { exitCode: info.ExitCode ?? -1, output };
+    } catch (err) {
+      if (call.signal?.aborted) throw call.signal.reason;
+      throw translateEngineError(err, `running ${command[0]} in container ${id}`);
+    }
+  }
+
+  async #requireManaged(
+    id: string,
+    action: string,
+    signal?: AbortSignal,
+  ): Promise<ObservedContainer | undefined> {
+    const observed = await this.inspect(id, { signal });
+    if (observed && !observed.managed) {
+      throw new GlintError(
+        DockerErrorCode.NotManaged,
+        `refusing to ${action} container ${observed.name} (${observed.id.slice(0, 12)}): it has no ${GLINT_LABELS.managed}=true label, so glint did not create it; manage it with the docker CLI yourself`,
+        { details: { containerId: observed.id, name: observed.name } },
+      );
+    }
+    return observed;
+  }
+}
+
+async function collectExecOutput(docker: Dockerode, stream: NodeJS.ReadableStream, signal?: AbortSignal) {
+  let output = '';
+  const sink = new PassThrough();
+  sink.on('data', (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-OUTPUT_CAP);
+  });
+  docker.modem.demuxStream(stream, sink, sink);
+  await new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      (stream as unknown as { destroy(): void }).destroy();
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    stream.on('end', () => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    });
+    stream.on('error', reject);
+  });
+  return output;
+}

@@ -1,0 +1,146 @@
+import type { Readable } from 'node:stream';
+import type { Logger } from '../log/index.ts';
+import { silentLogger } from '../log/index.ts';
+import { type DockerEngine, dockerodeOf } from './engine.ts';
+import {
+  type EngineEvent,
+  eventKey,
+  type RawEngineMessage,
+  toEngineEvent,
+  WATCHED_ACTIONS,
+} from './engine-event.ts';
+import { GLINT_LABELS } from './instance-spec.ts';
+import { JsonLineSplitter } from './json-lines.ts';
+
+export type EngineEventsOptions = {
+  onEvent: (event: EngineEvent) => void;
+  /** Connection changes, so the caller can re-observe after a gap. */
+  onConnection?: (state: 'connected' | 'disconnected', error?: Error) => void;
+  logger?: Logger;
+  /** Extra label filters (glint.managed=true is always applied). */
+  labels?: Record<string, string>;
+  /** Reconnect backoff: doubles from `initialDelayMs` up to `maxDelayMs` (default 250 ms → 10 s). */
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+};
+
+/**
+ * The engine's event stream for glint's containers, kept open: when the engine closes it
+ * (restart, socket gone) it reconnects with backoff and resumes from the last event's second
+ * with `since`, dropping the replayed events it already delivered.
+ */
+export class EngineEvents {
+  readonly #engine: DockerEngine;
+  readonly #opts: EngineEventsOptions;
+  readonly #logger: Logger;
+  readonly #abort = new AbortController();
+  #sinceSec: number | undefined;
+  #seenAtSince = new Set<string>();
+  #loop: Promise<void> | undefined;
+
+  constructor(engine: DockerEngine, opts: EngineEventsOptions) {
+    this.#engine = engine;
+    this.#opts = opts;
+    this.#logger = opts.logger ?? silentLogger();
+  }
+
+  /** Starts listening; resolves once the first connection is open (or failed once). */
+  start(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#loop = this.#run(resolve);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#abort.abort();
+    await this.#loop;
+  }
+
+  async #run(firstAttempt: () => void): Promise<void> {
+    let attempt = 0;
+    const signal = this.#abort.signal;
+    while (!signal.aborted) {
+      try {
+        const stream = await this.#open(signal);
+        attempt = 0;
+        this.#opts.onConnection?.('connected');
+        firstAttempt();
+        await this.#consume(stream);
+        if (signal.aborted) break;
+        throw new Error('the engine closed the event stream');
+      } catch (err) {
+        firstAttempt();
+        if (signal.aborted) break;
+        const delay = Math.min(
+          this.#opts.maxDelayMs ?? 10_000,
+          (this.#opts.initialDelayMs ?? 250) * 2 ** attempt++,
+        );
+        this.#logger.warn(
+          { err: (err as Error).message, delayMs: delay },
+          'engine event stream lost, reconnecting',
+        );
+        this.#opts.onConnection?.('disconnected', err as Error);
+        await sleep(delay, signal);
+      }
+    }
+  }
+
+  async #open(signal: AbortSignal): Promise<Readable> {
+    if (this.#sinceSec === undefined) this.#sinceSec = Math.floor(Date.now() / 1000);
+    const label = [
+      `${GLINT_LABELS.managed}=true`,
+      ...Object.entries(this.#opts.labels ?? {}).map(([k, v]) => `${k}=${v}`),
+    ];
+    const opts = {
+      since: this.#sinceSec,
+      filters: { type: ['container'], event: [...WATCHED_ACTIONS], label },
+      abortSignal: signal,
+    };
+    return (await dockerodeOf(this.#engine).getEvents(opts as object)) as unknown as Readable;
+  }
+
+  async #consume(stream: Readable): Promise<void> {
+    const splitter = new JsonLineSplitter();
+    const onBad = (line: string) =>
+      this.#logger.warn({ line: line.slice(0, 200) }, 'unparsable engine event');
+    try {
+      for await (const chunk of stream) {
+        for (const raw of splitter.push(chunk as Buffer, onBad)) this.#deliver(raw as RawEngineMessage);
+      }
+      for (const raw of splitter.end(onBad)) this.#deliver(raw as RawEngineMessage);
+    } finally {
+      stream.destroy();
+    }
+  }
+
+  #deliver(raw: RawEngineMessage): void {
+    const sec = raw.time ?? Math.floor((raw.timeNano ?? 0) / 1e9);
+    const key = eventKey(raw);
+    if (this.#sinceSec !== undefined && sec < this.#sinceSec) return;
+    if (sec === this.#sinceSec && this.#seenAtSince.has(key)) return;
+    if (sec !== this.#sinceSec) {
+      this.#sinceSec = sec;
+      this.#seenAtSince = new Set();
+    }
+    this.#seenAtSince.add(key);
+    const event = toEngineEvent(raw);
+    if (!event) return;
+    try {
+      this.#opts.onEvent(event);
+    } catch (err) {
+      this.#logger.error({ err }, 'engine event handler threw');
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

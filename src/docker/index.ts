@@ -1,0 +1,17 @@
+export { buildCreateOptions, containerLabels } from './create-options.ts';
+export { DockerRuntime, type ExecResult, type ListFilter } from './docker-runtime.ts';
+export { DockerEngine, type EngineConnection } from './engine.ts';
+export { type EngineEvent, EngineEventKind, toEngineEvent } from './engine-event.ts';
+export { EngineEvents, type EngineEventsOptions } from './engine-events.ts';
+export { DockerErrorCode } from './error-codes.ts';
+export { type ImageReference, parseImageReference, pinnedReference } from './image-reference.ts';
+export { type ImageRequest, parseImageRequest } from './image-request.ts';
+export { containerName, GLINT_LABELS, type InstanceSpec } from './instance-spec.ts';
+export { ContainerState, type DockerHealthStatus, type ObservedContainer } from './observed-container.ts';
+export { newestVersionTags, pickLatestVersion, rankVersionTags, type VersionPolicy } from './pick-version.ts';
+export { isImagePresent, type PullOptions, type PullResult, pullImage } from './pull-image.ts';
+export { RegistryAuthenticator, type RegistryCredential, type RegistryCredentials } from './registry-auth.ts';
+export { type ImageConfig, RegistryClient, type RegistryClientOptions } from './registry-client.ts';
+export { type ResolvedImage, type ResolveImageInput, resolveImage } from './resolve-image.ts';
+export { canonicalJson, computeSpecHash } from './spec-hash.ts';
+export { readStamp, STAMP_LABELS, type Stamp, verifyStamp } from './stamp.ts';

@@ -1,0 +1,41 @@
+import type { HealthCheck } from '../health/health-check.ts';
+import type { ResolvedImage } from './resolve-image.ts';
+
+/** Everything a container of one instance is made from. Pure data; its hash is `glint.spec`. */
+export type InstanceSpec = {
+  app: string;
+  /** Short id unique within the app, e.g. `a1b2c3`; the container is `glint-<app>-<instance>`. */
+  instance: string;
+  image: ResolvedImage;
+  env: Readonly<Record<string, string>>;
+  /** The port the app listens on inside the container. */
+  containerPort: number;
+  /** The node's host IP the port is published on (an ephemeral host port is chosen). */
+  hostIp: string;
+  resources: { memoryBytes?: number; nanoCpus?: number };
+  health: HealthCheck;
+  /** Extra labels (not glint.*), e.g. team or cost centre. */
+  labels: Readonly<Record<string, string>>;
+  /** Between SIGTERM and SIGKILL on stop, ms. */
+  stopTimeoutMs: number;
+  /** The deployment that created the container; not part of the hash. */
+  deploymentId?: string;
+  /** Where env came from; informational, not part of the hash (env already is). */
+  config?: { fingerprint: string; revision: number | string };
+};
+
+export const GLINT_LABELS = {
+  managed: 'glint.managed',
+  app: 'glint.app',
+  instance: 'glint.instance',
+  version: 'glint.version',
+  digest: 'glint.digest',
+  spec: 'glint.spec',
+  deployment: 'glint.deployment',
+  revision: 'glint.revision',
+  configRevision: 'glint.config-revision',
+} as const;
+
+export function containerName(app: string, instance: string): string {
+  return `glint-${app}-${instance}`;
+}

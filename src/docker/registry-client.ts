@@ -1,0 +1,209 @@
+import { createHash } from 'node:crypto';
+import { GlintError } from '../errors/index.ts';
+import { DockerErrorCode } from './error-codes.ts';
+import type { ImageReference } from './image-reference.ts';
+import { authFailed, type RegistryAuthenticator } from './registry-auth.ts';
+import { fetchRegistry, registryBaseUrl, registryErrorCodes, unexpectedStatus } from './registry-http.ts';
+
+export const MANIFEST_MEDIA_TYPES = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+] as const;
+
+/** What the image's config blob says about it: the stamp lives in its labels. */
+export type ImageConfig = {
+  labels: Record<string, string>;
+  created?: string;
+  os?: string;
+  architecture?: string;
+};
+
+export type RegistryClientOptions = {
+  authenticator: RegistryAuthenticator;
+  /** Bound on every single request (default 10 s). */
+  timeoutMs?: number;
+  /** Hosts outside loopback that speak plain HTTP. */
+  plainHttpHosts?: readonly string[];
+  /** Platform picked from multi-platform indexes (default: this machine's). */
+  platform?: { os: string; architecture: string };
+};
+
+type Call = { signal?: AbortSignal | undefined };
+type Manifest = {
+  mediaType?: string;
+  manifests?: Array<{ digest: string; platform?: { os?: string; architecture?: string } }>;
+  config?: { digest: string };
+};
+
+const ARCH: Record<string, string> = {
+  x64: 'amd64',
+  arm64: 'arm64',
+  arm: 'arm',
+  ia32: '386',
+  s390x: 's390x',
+};
+const MAX_TAG_PAGES = 50;
+
+/** A client of the registry v2 HTTP API: the few reads glint needs to pin and check images. */
+export class RegistryClient {
+  readonly #auth: RegistryAuthenticator;
+  readonly #timeoutMs: number;
+  readonly #plain: readonly string[];
+  readonly #platform: { os: string; architecture: string };
+
+  constructor(opts: RegistryClientOptions) {
+    this.#auth = opts.authenticator;
+    this.#timeoutMs = opts.timeoutMs ?? 10_000;
+    this.#plain = opts.plainHttpHosts ?? [];
+    this.#platform = opts.platform ?? { os: 'linux', architecture: ARCH[process.arch] ?? process.arch };
+  }
+
+  /** Every tag of the repository (following pagination). */
+  async listTags(ref: ImageReference, call: Call = {}): Promise<string[]> {
+    const tags: string[] = [];
+    let path: string | undefined = `/v2/${ref.path}/tags/list?n=1000`;
+    for (let page = 0; path && page < MAX_TAG_PAGES; page++) {
+      const res = await this.#get(ref, path, { accept: 'application/json' }, call);
+      if (res.status === 404) throw await this.#notFound(ref, res, 'tags');
+      if (!res.ok) throw await unexpectedStatus(ref.registry, res, `listing tags of ${ref.repository}`);
+      const body = (await res.json()) as { tags?: string[] | null };
+      tags.push(...(body.tags ?? []));
+      path = nextPage(res.headers.get('link'));
+    }
+    return tags;
+  }
+
+  /** The content digest a tag (or digest) points at, the value `repo@sha256:...` pins. */
+  async resolveDigest(ref: ImageReference, call: Call = {}): Promise<string> {
+    const reference = ref.digest ?? ref.tag ?? 'latest';
+    const path = `/v2/${ref.path}/manifests/${reference}`;
+    const accept = MANIFEST_MEDIA_TYPES.join(', ');
+    const head = await this.#get(ref, path, { accept }, call, 'HEAD');
+    if (head.status === 404) throw await this.#notFound(ref, head, reference);
+    if (!head.ok)
+      throw await unexpectedStatus(ref.registry, head, `reading manifest ${ref.repository}:${reference}`);
+    const header = head.headers.get('docker-content-digest');
+    if (header) return header;
+    // Some registries omit the header on HEAD: hash the exact bytes of the manifest instead.
+    const res = await this.#get(ref, path, { accept }, call);
+    if (!res.ok)
+      throw await unexpectedStatus(ref.registry, res, `reading manifest ${ref.repository}:${reference}`);
+    return `sha256:${createHash('sha256')
+      .update(Buffer.from(await res.arrayBuffer()))
+      .digest('hex')}`;
+  }
+
+  /** Labels and creation time of the image at `digest`, without pulling any layer. */
+  async readImageConfig(ref: ImageReference, digest: string, call: Call = {}): Promise<ImageConfig> {
+    let manifest = await this.#manifest(ref, digest, call);
+    if (manifest.manifests) {
+      const entry =
+        manifest.manifests.find(
+          (m) =>
+            m.platform?.os === this.#platform.os && m.platform?.architecture === this.#platform.architecture,
+        ) ?? manifest.manifests[0];
+      if (!entry) throw protocol(ref, `index ${digest} lists no manifests`);
+      manifest = await this.#manifest(ref, entry.digest, call);
+    }
+    const configDigest = manifest.config?.digest;
+    if (!configDigest) throw protocol(ref, `manifest ${digest} has no config blob`);
+    const res = await this.#get(ref, `/v2/${ref.path}/blobs/${configDigest}`, { accept: '*/*' }, call);
+    if (!res.ok) throw await unexpectedStatus(ref.registry, res, `reading config blob of ${ref.repository}`);
+    const blob = (await res.json()) as {
+      created?: string;
+      os?: string;
+      architecture?: string;
+      config?: { Labels?: Record<string, string> | null };
+    };
+    const out: ImageConfig = { labels: blob.config?.Labels ?? {} };
+    if (blob.created) out.created = blob.created;
+    if (blob.os) out.os = blob.os;
+    if (blob.architecture) out.architecture = blob.architecture;
+    return out;
+  }
+
+  async #manifest(ref: ImageReference, reference: string, call: Call): Promise<Manifest> {
+    const path = `/v2/${ref.path}/manifests/${reference}`;
+    const res = await this.#get(ref, path, { accept: MANIFEST_MEDIA_TYPES.join(', ') }, call);
+    if (res.status === 404) throw await this.#notFound(ref, res, reference);
+    if (!res.ok)
+      throw await unexpectedStatus(ref.registry, res, `reading manifest ${ref.repository}@${reference}`);
+    return (await res.json()) as Manifest;
+  }
+
+  /** One request, answering a 401 challenge once; a second 401 means the credentials are bad. */
+  async #get(
+    ref: ImageReference,
+    path: string,
+    headers: Record<string, string>,
+    call: Call,
+    method = 'GET',
+  ): Promise<Response> {
+    const host = ref.registry;
+    const scope = `repository:${ref.path}:pull`;
+    const url = `${registryBaseUrl(host, this.#plain)}${path}`;
+    const send = (authorization: string | undefined) =>
+      fetchRegistry(
+        host,
+        url,
+        { method, headers: authorization ? { ...headers, authorization } : headers },
+        { timeoutMs: this.#timeoutMs, signal: call.signal },
+      );
+    const cached = this.#auth.cached(host, scope);
+    const first = await send(cached);
+    if (first.status !== 401) return first;
+    await first.body?.cancel();
+    if (cached) this.#auth.forget(host, scope);
+    const challenge = first.headers.get('www-authenticate');
+    if (!challenge) throw authFailed(host, undefined, '401 without a challenge');
+    const authorization = await this.#auth.answer(host, challenge, scope, (tokenUrl, tokenHeaders) =>
+      fetchRegistry(
+        host,
+        tokenUrl,
+        { headers: tokenHeaders },
+        { timeoutMs: this.#timeoutMs, signal: call.signal },
+      ),
+    );
+    const second = await send(authorization);
+    if (second.status === 401) {
+      await second.body?.cancel();
+      this.#auth.forget(host, scope);
+      throw this.#auth.refused(host);
+    }
+    return second;
+  }
+
+  async #notFound(ref: ImageReference, res: Response, reference: string): Promise<GlintError> {
+    const codes = await registryErrorCodes(res);
+    const details = { registry: ref.registry, repository: ref.repository, reference };
+    if (codes.includes('NAME_UNKNOWN') || reference === 'tags') {
+      return new GlintError(
+        DockerErrorCode.RepositoryNotFound,
+        `repository ${ref.repository} does not exist in registry ${ref.registry}; check the app's image name or push the image first`,
+        { details },
+      );
+    }
+    return new GlintError(
+      DockerErrorCode.ManifestNotFound,
+      `${reference} not found in ${ref.repository}; check the version or push the image first`,
+      { details },
+    );
+  }
+}
+
+function protocol(ref: ImageReference, what: string): GlintError {
+  return new GlintError(
+    DockerErrorCode.RegistryProtocol,
+    `registry ${ref.registry}: ${what} (${ref.repository})`,
+  );
+}
+
+/** `Link: </v2/x/tags/list?last=a&n=1000>; rel="next"` → the path of the next page. */
+export function nextPage(link: string | null): string | undefined {
+  const match = link?.match(/<([^>]+)>\s*;\s*rel="?next"?/);
+  if (!match) return undefined;
+  const target = match[1]!;
+  return target.startsWith('/') ? target : new URL(target).pathname + new URL(target).search;
+}

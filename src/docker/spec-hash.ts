@@ -1,0 +1,35 @@
+import { createHash } from 'node:crypto';
+import type { InstanceSpec } from './instance-spec.ts';
+
+/** JSON with keys sorted at every depth and undefined dropped: equal data, equal text. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/**
+ * The desired-state fingerprint stamped as `glint.spec`. It covers what the container is made
+ * of: app, image digest, env, ports, resources, health, extra labels and stop timeout. It leaves
+ * out the instance id (all instances of one spec share a hash), the deployment id (redeploying
+ * the same spec is not drift) and config provenance (the env it produced is already in).
+ */
+export function computeSpecHash(spec: InstanceSpec): string {
+  const material = {
+    v: 1,
+    app: spec.app,
+    digest: spec.image.digest,
+    repository: spec.image.repository,
+    env: spec.env,
+    containerPort: spec.containerPort,
+    hostIp: spec.hostIp,
+    resources: { memoryBytes: spec.resources.memoryBytes, nanoCpus: spec.resources.nanoCpus },
+    health: spec.health,
+    labels: spec.labels,
+    stopTimeoutMs: spec.stopTimeoutMs,
+  };
+  return createHash('sha256').update(canonicalJson(material)).digest('hex').slice(0, 32);
+}

@@ -1,0 +1,90 @@
+import { GlintError } from '../errors/index.ts';
+import type { ProbeResult } from './health-check.ts';
+import { type HealthPolicy, type HealthState, initialHealthState, nextHealthState } from './health-state.ts';
+
+export type WatchHealthOptions = {
+  probe: (signal: AbortSignal) => Promise<ProbeResult>;
+  policy: HealthPolicy;
+  intervalMs: number;
+  /** When the container started (default: now); the grace period counts from here. */
+  startedAt?: number;
+  now?: () => number;
+  signal: AbortSignal;
+  /** Every result, with the state it led to. */
+  onResult?: (state: HealthState, result: ProbeResult) => void;
+  /** Only when the phase changes. */
+  onChange?: (state: HealthState, previous: HealthState) => void;
+};
+
+/** Probes every `intervalMs` until the signal aborts; resolves with the last state. */
+export async function watchHealth(opts: WatchHealthOptions): Promise<HealthState> {
+  const now = opts.now ?? Date.now;
+  let state = initialHealthState(opts.startedAt ?? now());
+  while (!opts.signal.aborted) {
+    const began = now();
+    const result = await opts.probe(opts.signal);
+    if (opts.signal.aborted) break;
+    const next = nextHealthState(state, result, now(), opts.policy);
+    opts.onResult?.(next, result);
+    if (next.phase !== state.phase) opts.onChange?.(next, state);
+    state = next;
+    await sleep(Math.max(0, opts.intervalMs - (now() - began)), opts.signal);
+  }
+  return state;
+}
+
+export type WaitHealthyOptions = Omit<WatchHealthOptions, 'signal' | 'onChange'> & {
+  /** Give up after this long, ms (the strategy's healthyDeadline). */
+  deadlineMs: number;
+  signal?: AbortSignal;
+};
+
+/**
+ * Resolves when the instance turns healthy; rejects with `Unhealthy` when it fails past its
+ * threshold and `HealthDeadlineExceeded` at the deadline, each naming the last probe's reason.
+ */
+export async function waitUntilHealthy(opts: WaitHealthyOptions): Promise<HealthState> {
+  const stop = new AbortController();
+  const deadline = AbortSignal.timeout(opts.deadlineMs);
+  const signal = AbortSignal.any([stop.signal, deadline, ...(opts.signal ? [opts.signal] : [])]);
+  let settled: HealthState | undefined;
+  const last = await watchHealth({
+    ...opts,
+    signal,
+    onChange: (state) => {
+      if (state.phase !== 'starting') {
+        settled = state;
+        stop.abort();
+      }
+    },
+  });
+  if (opts.signal?.aborted) throw opts.signal.reason;
+  if (settled?.phase === 'healthy') return settled;
+  if (settled?.phase === 'unhealthy') {
+    throw new GlintError(
+      'Unhealthy',
+      `instance failed its health check ${settled.consecutiveFail} times in a row: ${settled.lastReason}`,
+      {
+        details: { lastReason: settled.lastReason, checks: settled.checks },
+      },
+    );
+  }
+  throw new GlintError(
+    'HealthDeadlineExceeded',
+    `instance was not healthy within ${opts.deadlineMs}ms (${last.checks} checks, last: ${last.lastReason ?? 'no result yet'}); check the app's logs or raise healthyDeadline`,
+    { details: { lastReason: last.lastReason, checks: last.checks } },
+  );
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,325 @@
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { GlintError } from '../errors/index.ts';
+import { type Logger, silentLogger } from '../log/index.ts';
+import { copyFileAtomic, installWithBackup, writeFileAtomic } from './config-files.ts';
+import type { ConfigValidator } from './config-validator.ts';
+import { describeConfigRejection } from './describe-config-rejection.ts';
+import {
+  backendName,
+  findApp,
+  frontendName,
+  type LbModel,
+  type LbPaths,
+  type LbServer,
+  lbPaths,
+} from './lb-model.ts';
+import { MasterCli } from './master-cli.ts';
+import {
+  type LbStructure,
+  mergeStructure,
+  type ServerKey,
+  serverKey,
+  serverKeys,
+  withoutServer,
+  withServerAdded,
+  withServerState,
+} from './model-edits.ts';
+import { renderHaproxyConfig, serverKeywords } from './render-haproxy-config.ts';
+import { RuntimeApi } from './runtime-api.ts';
+import { SerialQueue } from './serial-queue.ts';
+import { hasNoSessions, hasPassedCheck, pollServer } from './server-waits.ts';
+
+export type HaproxyLoadBalancerOptions = {
+  model: LbModel;
+  validator: ConfigValidator;
+  logger?: Logger;
+  /** How long a new server may take to pass HAProxy's check; default 30 s. */
+  readyTimeoutMs?: number;
+  pollIntervalMs?: number;
+  socketTimeoutMs?: number;
+  reloadTimeoutMs?: number;
+};
+
+export type Instance = { name: string; address: string; port: number };
+export type RetireOutcome = { drained: boolean; waitedMs: number; alreadyGone: boolean };
+export type StructureOutcome = {
+  reloaded: boolean;
+  durationMs: number;
+  /** Servers of removed apps: stop their containers only once `canStopInstance` says so. */
+  removed: ServerKey[];
+};
+
+/**
+ * Keeps a master-worker HAProxy in step with glint's model. Membership goes through the
+ * runtime API and is mirrored into haproxy.cfg; structure goes through a validated reload.
+ * Every change to HAProxy or the file is serialised; waiting for checks and drains is not,
+ * so one slow drain does not hold up other apps.
+ */
+export class HaproxyLoadBalancer {
+  readonly runtime: RuntimeApi;
+  readonly master: MasterCli;
+  readonly paths: LbPaths;
+  private current: LbModel;
+  private readonly queue = new SerialQueue();
+  private readonly log: Logger;
+  /** Server keys each superseded worker still routes to, by pid. */
+  private readonly knownByOldWorkers = new Map<number, Set<string>>();
+
+  constructor(private readonly opts: HaproxyLoadBalancerOptions) {
+    this.current = opts.model;
+    this.paths = lbPaths(opts.model.runDir);
+    this.log = opts.logger ?? silentLogger();
+    this.runtime = new RuntimeApi(this.paths.adminSocket, { timeoutMs: opts.socketTimeoutMs ?? 5_000 });
+    this.master = new MasterCli(this.paths.masterSocket, { reloadTimeoutMs: opts.reloadTimeoutMs ?? 15_000 });
+  }
+
+  get model(): LbModel {
+    return this.current;
+  }
+
+  /** Before HAProxy starts: a validated haproxy.cfg and a server-state file it can read. */
+  async writeInitialConfig(): Promise<void> {
+    await this.queue.run(async () => {
+      await this.writeValidated(this.current);
+      await writeFile(this.paths.serverState, '1\n', { flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+      });
+    });
+  }
+
+  /**
+   * Adds an instance without a reload: `add server` (in maintenance, every keyword given),
+   * `enable health`, staged in `drain` until HAProxy's own check reports L7OK, then `ready`.
+   * On failure the server is taken out again and the error says why.
+   */
+  async addInstance(
+    appName: string,
+    instance: Instance,
+    opts: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ) {
+    const app = this.requireApp(appName);
+    const backend = backendName(appName);
+    const existing = app.servers.find((s) => s.name === instance.name);
+    if (existing?.state === 'ready') return existing;
+    const server = existing ?? (await this.queue.run(() => this.stageServer(appName, instance)));
+    const timeoutMs = opts.timeoutMs ?? this.opts.readyTimeoutMs ?? 30_000;
+    const wait = await pollServer(this.runtime, backend, server.name, hasPassedCheck, {
+      timeoutMs,
+      pollIntervalMs: this.opts.pollIntervalMs ?? 100,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    }).catch(async (err) => {
+      await this.takeOut(appName, server.name);
+      throw err;
+    });
+    if (!wait.met) {
+      await this.takeOut(appName, server.name);
+      const last = wait.last
+        ? `${wait.last.checkStatus || 'no check yet'} ${wait.last.checkCode}`.trim()
+        : 'none';
+      throw new GlintError(
+        'LbServerNotHealthy',
+        `instance ${server.name} of app ${appName} did not pass HAProxy's check (GET ${app.check.path}) within ${timeoutMs}ms (last result: ${last}); it was taken out of the backend. Check that it answers on ${instance.address}:${instance.port}.`,
+        { details: { app: appName, instance: server.name, checkStatus: wait.last?.checkStatus } },
+      );
+    }
+    this.log.info({ app: appName, instance: server.name, waitedMs: wait.waitedMs }, 'lb: check passed');
+    return this.queue.run(async () => {
+      await this.runtime.setState(backend, server.name, 'ready');
+      await this.commit(withServerState(this.current, appName, server.name, 'ready'));
+      return { ...server, state: 'ready' as const };
+    });
+  }
+
+  /**
+   * Retires an instance: `drain`, wait for no session and no queue (or the drain timeout,
+   * after which the remaining sessions are cut), `maint`, `del server`, and then wait until
+   * no old worker still routes to it. When this resolves the container may be stopped.
+   */
+  async retireInstance(
+    appName: string,
+    name: string,
+    opts: { drainTimeoutMs?: number; stopWaitTimeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<RetireOutcome> {
+    const app = this.requireApp(appName);
+    const backend = backendName(appName);
+    if (!app.servers.some((s) => s.name === name)) return { drained: true, waitedMs: 0, alreadyGone: true };
+    await this.queue.run(async () => {
+      await this.runtime.setState(backend, name, 'drain');
+      await this.commit(withServerState(this.current, appName, name, 'drain'));
+    });
+    const drainTimeoutMs = opts.drainTimeoutMs ?? app.drainTimeoutMs;
+    const wait = await pollServer(this.runtime, backend, name, hasNoSessions, {
+      timeoutMs: drainTimeoutMs,
+      pollIntervalMs: this.opts.pollIntervalMs ?? 100,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    if (!wait.met) this.log.warn({ app: appName, instance: name, drainTimeoutMs }, 'lb: drain timed out');
+    await this.takeOut(appName, name, !wait.met);
+    await this.waitUntilStoppable(
+      appName,
+      name,
+      opts.stopWaitTimeoutMs ?? this.current.hardStopAfterMs + 5_000,
+    );
+    return { drained: wait.met, waitedMs: wait.waitedMs, alreadyGone: false };
+  }
+
+  /**
+   * Applies a structural change with a reload: render, validate with `haproxy -c` (an invalid
+   * file is never installed), save the servers' runtime state, install keeping the previous
+   * file, reload on the master socket and confirm the new worker. Runtime membership is kept.
+   */
+  async applyStructure(next: LbStructure): Promise<StructureOutcome> {
+    return this.queue.run(async () => {
+      const started = Date.now();
+      const { model, removed } = mergeStructure(this.current, next);
+      const text = renderHaproxyConfig(model);
+      const installed = await readFile(this.paths.config, 'utf8').catch(() => '');
+      if (text === installed) {
+        this.current = model;
+        return { reloaded: false, durationMs: Date.now() - started, removed };
+      }
+      await this.writeCandidate(model, text);
+      await writeFileAtomic(this.paths.serverState, await this.runtime.showServersState());
+      await installWithBackup(this.paths.candidateConfig, this.paths.config, this.paths.previousConfig);
+      const before = serverKeys(this.current);
+      try {
+        const outcome = await this.master.reload();
+        for (const pid of outcome.previousWorkerPids) {
+          this.knownByOldWorkers.set(pid, new Set([...(this.knownByOldWorkers.get(pid) ?? []), ...before]));
+        }
+      } catch (err) {
+        await copyFileAtomic(this.paths.previousConfig, this.paths.config);
+        throw err;
+      }
+      this.current = model;
+      this.log.info({ durationMs: Date.now() - started, removed: removed.length }, 'lb: reloaded');
+      return { reloaded: true, durationMs: Date.now() - started, removed };
+    });
+  }
+
+  /** False while an old worker (from before a reload) may still send requests to the server. */
+  async canStopInstance(appName: string, name: string): Promise<boolean> {
+    const proc = await this.master.showProc();
+    const alive = new Set(proc.oldWorkers.map((w) => w.pid));
+    for (const pid of this.knownByOldWorkers.keys()) if (!alive.has(pid)) this.knownByOldWorkers.delete(pid);
+    const key = serverKey(appName, name);
+    return proc.oldWorkers.every((w) => this.knownByOldWorkers.get(w.pid)?.has(key) === false);
+  }
+
+  async waitUntilStoppable(appName: string, name: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await this.canStopInstance(appName, name))) {
+      if (Date.now() > deadline) {
+        throw new GlintError(
+          'LbOldWorkerLingers',
+          `an old HAProxy worker still routes to ${name} of app ${appName} after ${timeoutMs}ms; do not stop it yet (hard-stop-after ends old workers)`,
+          { details: { app: appName, instance: name } },
+        );
+      }
+      await new Promise((r) => setTimeout(r, this.opts.pollIntervalMs ?? 100));
+    }
+  }
+
+  /** Resolves once no worker from before a reload is left. */
+  async waitOldWorkersGone(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((await this.master.showProc()).oldWorkers.length > 0) {
+      if (Date.now() > deadline)
+        throw new GlintError('LbOldWorkerLingers', `old HAProxy workers still run after ${timeoutMs}ms`);
+      await new Promise((r) => setTimeout(r, this.opts.pollIntervalMs ?? 100));
+    }
+  }
+
+  private async stageServer(appName: string, instance: Instance): Promise<LbServer> {
+    const app = this.requireApp(appName);
+    const backend = backendName(appName);
+    const { model, server } = withServerAdded(this.current, appName, { ...instance, state: 'drain' });
+    const keywords = ['id', String(server.id), ...serverKeywords(app.check)];
+    await this.runtime.addServer(backend, server.name, server.address, server.port, keywords);
+    try {
+      await this.runtime.enableHealth(backend, server.name);
+      await this.runtime.setState(backend, server.name, 'drain');
+    } catch (err) {
+      await this.runtime.delServer(backend, server.name).catch((cleanup) => {
+        this.log.error(
+          { app: appName, instance: server.name, err: cleanup },
+          'lb: could not delete half-added server',
+        );
+      });
+      throw err;
+    }
+    await this.commit(model);
+    this.log.info(
+      { app: appName, instance: server.name, id: server.id },
+      'lb: server added, staged in drain',
+    );
+    return server;
+  }
+
+  /** `maint`, optionally cut what is left, `del server`, and drop it from the model and file. */
+  private async takeOut(appName: string, name: string, cutSessions = false): Promise<void> {
+    const backend = backendName(appName);
+    await this.queue.run(async () => {
+      await this.runtime.setState(backend, name, 'maint');
+      if (cutSessions) await this.runtime.shutdownSessions(backend, name);
+      await this.deleteWhenIdle(backend, name);
+      await this.commit(withoutServer(this.current, appName, name));
+      this.log.info({ app: appName, instance: name }, 'lb: server deleted');
+    });
+  }
+
+  /** `del server` refuses while a connection is attached; those end quickly once in maint. */
+  private async deleteWhenIdle(backend: string, name: string): Promise<void> {
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      try {
+        return await this.runtime.delServer(backend, name);
+      } catch (err) {
+        const busy = err instanceof GlintError && /connections|still/i.test(String(err.details?.reason));
+        if (!busy || Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+
+  /** Mirrors a runtime change into the model and into haproxy.cfg, so a later reload keeps it. */
+  private async commit(model: LbModel): Promise<void> {
+    this.current = model;
+    await this.writeValidated(model);
+  }
+
+  /** Membership-only writes replace the file without touching `haproxy.cfg.prev`. */
+  private async writeValidated(model: LbModel): Promise<void> {
+    await this.writeCandidate(model, renderHaproxyConfig(model));
+    await rename(this.paths.candidateConfig, this.paths.config);
+  }
+
+  private async writeCandidate(model: LbModel, text: string): Promise<void> {
+    await writeFileAtomic(this.paths.candidateConfig, text);
+    const result = await this.opts.validator.validate(this.paths.candidateConfig);
+    if (result.valid) return;
+    await rm(this.paths.candidateConfig, { force: true });
+    const appOf = (section: string) =>
+      model.apps.find((a) => section === backendName(a.name) || section === frontendName(a.name))?.name;
+    const rejection = describeConfigRejection(text, result.output, appOf);
+    const subject = rejection.app ? ` for app "${rejection.app}"` : '';
+    throw new GlintError(
+      'LbConfigInvalid',
+      `HAProxy rejected the new configuration${subject}: ${rejection.reason}. Nothing was installed; the running configuration is unchanged.`,
+      { details: { ...(rejection.app ? { app: rejection.app } : {}), haproxy: rejection.reason } },
+    );
+  }
+
+  private requireApp(appName: string) {
+    const app = findApp(this.current, appName);
+    if (!app)
+      throw new GlintError(
+        'LbUnknownApp',
+        `the load balancer has no app "${appName}"; apply a structure with it first`,
+        {
+          details: { app: appName },
+        },
+      );
+    return app;
+  }
+}

@@ -1,0 +1,34 @@
+export { assignServerIds, type UnnumberedModel, type UnnumberedServer } from './assign-server-ids.ts';
+export {
+  type ConfigValidator,
+  DockerExecValidator,
+  LocalBinaryValidator,
+  pickConfigValidator,
+  type ValidationResult,
+} from './config-validator.ts';
+export {
+  HaproxyLoadBalancer,
+  type HaproxyLoadBalancerOptions,
+  type Instance,
+  type RetireOutcome,
+  type StructureOutcome,
+} from './haproxy-load-balancer.ts';
+export {
+  DEFAULT_TIMEOUTS,
+  type LbApp,
+  type LbHealthCheck,
+  type LbModel,
+  type LbPaths,
+  type LbServer,
+  type LbTimeouts,
+  lbPaths,
+  type ServerState,
+  ServerStates,
+} from './lb-model.ts';
+export { MasterCli, type ReloadOutcome } from './master-cli.ts';
+export type { LbStructure, LbStructureApp, ServerKey } from './model-edits.ts';
+export type { ProcInfo } from './parse-show-proc.ts';
+export type { StatRow } from './parse-show-stat.ts';
+export { renderHaproxyConfig } from './render-haproxy-config.ts';
+export { RuntimeApi } from './runtime-api.ts';
+export { type ModelProblem, validateLbModel } from './validate-lb-model.ts';

@@ -1,0 +1,75 @@
+import { GlintError } from '../errors/index.ts';
+import { assignServerIds, type UnnumberedServer } from './assign-server-ids.ts';
+import type { LbApp, LbModel, LbServer, ServerState } from './lb-model.ts';
+
+/** A model change for one app's servers; pure helpers the load balancer mirrors runtime changes with. */
+function mapApp(model: LbModel, appName: string, change: (app: LbApp) => LbApp): LbModel {
+  if (!model.apps.some((a) => a.name === appName)) {
+    throw new GlintError(
+      'LbUnknownApp',
+      `the load balancer has no app "${appName}"; apply a structure with it first`,
+      {
+        details: { app: appName },
+      },
+    );
+  }
+  return { ...model, apps: model.apps.map((a) => (a.name === appName ? change(a) : a)) };
+}
+
+export function withServerAdded(
+  model: LbModel,
+  appName: string,
+  server: Omit<LbServer, 'id'>,
+): { model: LbModel; server: LbServer } {
+  const next = mapApp(model, appName, (app) => {
+    const taken = app.servers.map((s) => s.id);
+    return { ...app, servers: [...app.servers, { ...server, id: Math.max(0, ...taken) + 1 }] };
+  });
+  const added = next.apps.find((a) => a.name === appName)!.servers.at(-1)!;
+  return { model: next, server: added };
+}
+
+export function withServerState(model: LbModel, appName: string, name: string, state: ServerState): LbModel {
+  return mapApp(model, appName, (app) => ({
+    ...app,
+    servers: app.servers.map((s) => (s.name === name ? { ...s, state } : s)),
+  }));
+}
+
+export function withoutServer(model: LbModel, appName: string, name: string): LbModel {
+  return mapApp(model, appName, (app) => ({ ...app, servers: app.servers.filter((s) => s.name !== name) }));
+}
+
+export type LbStructureApp = Omit<LbApp, 'servers'> & { servers?: UnnumberedServer[] };
+/** What a structural change declares: apps, routing, checks, timeouts. */
+export type LbStructure = Omit<LbModel, 'apps'> & { apps: LbStructureApp[] };
+
+export type ServerKey = { app: string; name: string };
+
+/**
+ * The model after a structural change: apps that stay keep the servers the runtime API put
+ * there (membership is never changed by a reload), new apps start with the servers they
+ * declare, and the servers of removed apps are listed so they are not stopped too early.
+ */
+export function mergeStructure(
+  current: LbModel,
+  next: LbStructure,
+): { model: LbModel; removed: ServerKey[] } {
+  const apps = next.apps.map((app) => ({
+    ...app,
+    servers: current.apps.find((a) => a.name === app.name)?.servers ?? app.servers ?? [],
+  }));
+  const kept = new Set(next.apps.map((a) => a.name));
+  const removed = current.apps
+    .filter((a) => !kept.has(a.name))
+    .flatMap((a) => a.servers.map((s) => ({ app: a.name, name: s.name })));
+  return { model: assignServerIds(current, { ...next, apps }), removed };
+}
+
+export function serverKeys(model: LbModel): string[] {
+  return model.apps.flatMap((a) => a.servers.map((s) => serverKey(a.name, s.name)));
+}
+
+export function serverKey(app: string, name: string): string {
+  return `${app}/${name}`;
+}

@@ -1,0 +1,50 @@
+/** The `show stat` columns glint reads, per server or proxy row. */
+export type StatRow = {
+  proxy: string;
+  server: string;
+  /** Current sessions. */
+  scur: number;
+  /** Requests queued, waiting for a server slot. */
+  qcur: number;
+  /** `UP`, `DOWN`, `DRAIN`, `MAINT`, `UP 1/2` while changing, ... */
+  status: string;
+  /** Result of the last health check, e.g. `L7OK`, `L4CON`, `L7STS`; empty before any check. */
+  checkStatus: string;
+  checkCode: string;
+  lastCheck: string;
+};
+
+/** Parses `show stat` CSV (header line `# pxname,svname,...`). Pure. */
+export function parseShowStat(output: string): StatRow[] {
+  const lines = output.split('\n').filter((l) => l.trim() !== '');
+  const header = lines.find((l) => l.startsWith('# '));
+  if (!header) return [];
+  const columns = header.slice(2).split(',');
+  const col = (name: string) => columns.indexOf(name);
+  const idx = {
+    pxname: col('pxname'),
+    svname: col('svname'),
+    scur: col('scur'),
+    qcur: col('qcur'),
+    status: col('status'),
+    checkStatus: col('check_status'),
+    checkCode: col('check_code'),
+    lastChk: col('last_chk'),
+  };
+  return lines
+    .filter((l) => !l.startsWith('#'))
+    .map((line) => {
+      const cells = line.split(',');
+      const cell = (i: number) => (i >= 0 ? (cells[i] ?? '') : '');
+      return {
+        proxy: cell(idx.pxname),
+        server: cell(idx.svname),
+        scur: Number(cell(idx.scur) || 0),
+        qcur: Number(cell(idx.qcur) || 0),
+        status: cell(idx.status),
+        checkStatus: cell(idx.checkStatus).replace(/^\* /, ''),
+        checkCode: cell(idx.checkCode),
+        lastCheck: cell(idx.lastChk),
+      };
+    });
+}

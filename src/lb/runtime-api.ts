@@ -1,0 +1,64 @@
+import { assertCliSuccess } from './cli-reply.ts';
+import type { ServerState } from './lb-model.ts';
+import { parseShowStat, type StatRow } from './parse-show-stat.ts';
+import { sendSocketCommand } from './socket-command.ts';
+
+export type RuntimeApiOptions = { timeoutMs?: number };
+
+/**
+ * HAProxy's runtime API on the admin stats socket: one command per connection, each prefixed
+ * with `set severity-output number;` so errors are recognised by level, not by wording.
+ */
+export class RuntimeApi {
+  constructor(
+    readonly socketPath: string,
+    private readonly opts: RuntimeApiOptions = {},
+  ) {}
+
+  async run(command: string, signal?: AbortSignal): Promise<string> {
+    const output = await sendSocketCommand(this.socketPath, `set severity-output number; ${command}`, {
+      ...(this.opts.timeoutMs ? { timeoutMs: this.opts.timeoutMs } : {}),
+      ...(signal ? { signal } : {}),
+    });
+    return assertCliSuccess(command, output);
+  }
+
+  /**
+   * Adds a server in maintenance. Runtime-added servers ignore `default-server`, so
+   * `keywords` must hold every keyword the server needs (check, inter, rise, fall, weight).
+   */
+  async addServer(backend: string, name: string, address: string, port: number, keywords: string[]) {
+    await this.run(`add server ${backend}/${name} ${address}:${port} ${keywords.join(' ')}`);
+  }
+
+  async enableHealth(backend: string, name: string): Promise<void> {
+    await this.run(`enable health ${backend}/${name}`);
+  }
+
+  async setState(backend: string, name: string, state: ServerState): Promise<void> {
+    await this.run(`set server ${backend}/${name} state ${state}`);
+  }
+
+  /** Cuts the sessions still open on a server, once its drain time is over. */
+  async shutdownSessions(backend: string, name: string): Promise<void> {
+    await this.run(`shutdown sessions server ${backend}/${name}`);
+  }
+
+  /** Needs the server in maintenance with no connection left. */
+  async delServer(backend: string, name: string): Promise<void> {
+    await this.run(`del server ${backend}/${name}`);
+  }
+
+  /** The text HAProxy reads back from its server-state file on the next start or reload. */
+  async showServersState(): Promise<string> {
+    return this.run('show servers state');
+  }
+
+  async showStat(): Promise<StatRow[]> {
+    return parseShowStat(await this.run('show stat'));
+  }
+
+  async serverStat(backend: string, name: string): Promise<StatRow | undefined> {
+    return (await this.showStat()).find((row) => row.proxy === backend && row.server === name);
+  }
+}

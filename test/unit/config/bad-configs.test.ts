@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../src/config/index.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: rows poke arbitrary, deliberately wrong values into a plain object.
+type Draft = Record<string, any>;
+
 /** A valid declaration; each row below breaks exactly one thing in a copy of it. */
-function baseConfig(): Record<string, any> {
+function baseConfig(): Draft {
   return {
     etcd: { endpoints: ['http://127.0.0.1:2379'], prefix: '/glint' },
     registries: { '127.0.0.1:5000': { insecure: true } },
@@ -28,7 +31,7 @@ function baseConfig(): Record<string, any> {
   };
 }
 
-type Row = { name: string; breakIt: (c: Record<string, any>) => void; path: string; says: RegExp };
+type Row = { name: string; breakIt: (c: Draft) => void; path: string; says: RegExp };
 
 const rows: Row[] = [
   {

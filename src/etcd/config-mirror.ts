@@ -1,0 +1,103 @@
+import type { EnvSnapshot } from './env-snapshot.ts';
+import { kvEntries, staticEntries } from './env-snapshot.ts';
+import { type EtcdKeys, keySegments, SHARED_CONFIG } from './keys.ts';
+import { groupServices } from './resolve-app-env.ts';
+import { referencedServices } from './service-refs.ts';
+import type { KeyValue } from './txn.ts';
+
+/** An app as the config watcher needs to know it. */
+export type WatchedApp = {
+  name: string;
+  staticEnv?: Readonly<Record<string, string>>;
+  /** What a change does; the consumer applies it. Default `rotate`. */
+  onConfigChange?: 'rotate' | 'ignore';
+};
+
+export const ConfigChangeReason = {
+  Config: 'config',
+  Secret: 'secret',
+  Service: 'service',
+  Resync: 'resync',
+} as const;
+export type ConfigChangeReason = (typeof ConfigChangeReason)[keyof typeof ConfigChangeReason];
+
+/** Local copy of config, secrets and services: key → kv. */
+export type Mirror = Map<string, KeyValue>;
+
+export function sortedValues(mirror: Mirror, prefix: string): KeyValue[] {
+  return [...mirror.values()]
+    .filter((kv) => kv.key.startsWith(prefix))
+    .sort((a, b) => (a.key < b.key ? -1 : 1));
+}
+
+/** The env inputs of `app` as the mirror holds them at `revision`. */
+export function snapshotFromMirror(
+  keys: EtcdKeys,
+  mirror: Mirror,
+  app: WatchedApp,
+  revision: number,
+): EnvSnapshot {
+  return {
+    staticEnv: app.staticEnv ?? {},
+    shared: sortedValues(mirror, keys.configPrefix(SHARED_CONFIG)),
+    config: sortedValues(mirror, keys.configPrefix(app.name)),
+    secrets: sortedValues(mirror, keys.secretsPrefix(app.name)),
+    services: groupServices(keys, sortedValues(mirror, keys.servicesRoot())),
+    revision,
+  };
+}
+
+/** Services the app's env references; malformed references count as none (resolution reports them). */
+export function servicesReferencedBy(keys: EtcdKeys, mirror: Mirror, app: WatchedApp): Set<string> {
+  const s = snapshotFromMirror(keys, mirror, app, 0);
+  const entries = [
+    ...staticEntries(s.staticEnv),
+    ...kvEntries(s.shared),
+    ...kvEntries(s.config),
+    ...kvEntries(s.secrets),
+  ];
+  const out = new Set<string>();
+  for (const entry of entries) {
+    try {
+      for (const name of referencedServices([entry])) out.add(name);
+    } catch {
+      // A malformed reference is reported when the env is resolved, naming the key.
+    }
+  }
+  return out;
+}
+
+/** Which apps a change of `key` concerns, and why. */
+export function appsAffectedBy(
+  keys: EtcdKeys,
+  key: string,
+  apps: readonly WatchedApp[],
+  references: (app: WatchedApp) => Set<string>,
+): Array<{ app: string; reason: ConfigChangeReason }> {
+  const config = keySegments(keys.configRoot(), key)?.[0];
+  if (config === SHARED_CONFIG) return apps.map((a) => ({ app: a.name, reason: ConfigChangeReason.Config }));
+  if (config !== undefined) {
+    return apps
+      .filter((a) => a.name === config)
+      .map((a) => ({ app: a.name, reason: ConfigChangeReason.Config }));
+  }
+  const secret = keySegments(keys.secretsRoot(), key)?.[0];
+  if (secret !== undefined) {
+    return apps
+      .filter((a) => a.name === secret)
+      .map((a) => ({ app: a.name, reason: ConfigChangeReason.Secret }));
+  }
+  const service = keySegments(keys.servicesRoot(), key)?.[0];
+  if (service === undefined) return [];
+  return apps
+    .filter((a) => references(a).has(service))
+    .map((a) => ({ app: a.name, reason: ConfigChangeReason.Service }));
+}
+
+/** Keys whose presence or revision differs between two mirrors. */
+export function diffMirrors(before: Mirror, after: Mirror): string[] {
+  const changed = new Set<string>();
+  for (const [key, kv] of after) if (before.get(key)?.modRevision !== kv.modRevision) changed.add(key);
+  for (const key of before.keys()) if (!after.has(key)) changed.add(key);
+  return [...changed].sort();
+}

@@ -1,0 +1,221 @@
+import { EventEmitter } from 'node:events';
+import { GlintError } from '../errors/index.ts';
+import type { Logger } from '../log/index.ts';
+import { silentLogger } from '../log/index.ts';
+import {
+  appsAffectedBy,
+  type ConfigChangeReason,
+  diffMirrors,
+  type Mirror,
+  servicesReferencedBy,
+  snapshotFromMirror,
+  type WatchedApp,
+} from './config-mirror.ts';
+import { resolveEnvSnapshot } from './env-snapshot.ts';
+import type { EtcdClient, WatchEvent, WatchHandle } from './etcd-client.ts';
+import { KeyedDebouncer } from './keyed-debouncer.ts';
+
+export type ConfigChangeEvent = {
+  app: string;
+  /** etcd revision of the newest change in the window; resolve the env at or after it. */
+  revision: number;
+  /** Why, first cause first (config, secret, service, resync). */
+  reason: ConfigChangeReason;
+  reasons: ConfigChangeReason[];
+  /** Keys that changed (names only, never values). */
+  keys: string[];
+  /** Fingerprint of the new env; absent when it can't be resolved (see `error`). */
+  fingerprint?: string;
+  /** Why the new env can't be resolved (e.g. InvalidVariableName), for the deployment record. */
+  error?: { code: string; message: string };
+};
+
+export type ConfigWatcherOptions = {
+  apps: readonly WatchedApp[];
+  /** One event per app per window. Default 500 ms. */
+  debounceMs?: number;
+  /** Also emit for apps declaring `onConfigChange: 'ignore'`. Default false. */
+  includeIgnored?: boolean;
+  logger?: Logger;
+};
+
+type Pending = { reason: ConfigChangeReason; key: string; revision: number };
+type WatcherEvents = { change: [ConfigChangeEvent] };
+
+/**
+ * Watches `<prefix>/config/`, `<prefix>/secrets/` and `<prefix>/services/`, keeps a mirror of
+ * them and emits one `change` per app per debounce window when the app's resolved env
+ * actually differs (a write of the same value, or a service that leaves and comes back
+ * unchanged, emits nothing). etcd3 resumes watches from the last revision after a
+ * disconnect; a compacted revision makes the watcher re-read everything and diff.
+ */
+export class ConfigWatcher extends EventEmitter<WatcherEvents> {
+  readonly #client: EtcdClient;
+  readonly #log: Logger;
+  readonly #includeIgnored: boolean;
+  readonly #debouncer: KeyedDebouncer<string, Pending>;
+  #apps: readonly WatchedApp[];
+  #mirror: Mirror = new Map();
+  #fingerprints = new Map<string, string>();
+  #watches: WatchHandle[] = [];
+  #revision = 0;
+  #resyncing: Promise<void> | undefined;
+  #stopped = false;
+
+  constructor(client: EtcdClient, opts: ConfigWatcherOptions) {
+    super();
+    this.#client = client;
+    this.#apps = opts.apps;
+    this.#includeIgnored = opts.includeIgnored ?? false;
+    this.#log = (opts.logger ?? silentLogger()).child({ component: 'config-watcher' });
+    this.#debouncer = new KeyedDebouncer(opts.debounceMs ?? 500, (app, items) => this.#flush(app, items));
+  }
+
+  /** Reads the current state (the baseline) and starts watching right after it. */
+  async start(): Promise<void> {
+    await this.#load();
+    for (const app of this.#apps) this.#remember(app);
+  }
+
+  /** Replaces the watched apps (declaration reloaded); new apps start from the current state. */
+  setApps(apps: readonly WatchedApp[]): void {
+    this.#apps = apps;
+    for (const app of apps) if (!this.#fingerprints.has(app.name)) this.#remember(app);
+  }
+
+  /** The newest etcd revision this watcher has seen. */
+  get revision(): number {
+    return this.#revision;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#debouncer.cancelAll();
+    await this.#cancelWatches();
+  }
+
+  async #load(): Promise<void> {
+    const k = this.#client.keys;
+    const roots = [k.configRoot(), k.secretsRoot(), k.servicesRoot()];
+    const res = await this.#client.txn(
+      { compare: [], success: roots.map((key) => ({ type: 'get', key, prefix: true })) },
+      'reading config, secrets and services',
+    );
+    this.#mirror = new Map(res.responses.flatMap((r) => r.kvs ?? []).map((kv) => [kv.key, kv]));
+    this.#revision = res.revision;
+    this.#watches = roots.map((root) =>
+      this.#client.watchPrefix(root, res.revision + 1, {
+        onEvents: (events, revision) => this.#apply(events, revision),
+        onCompacted: () => void this.#resync(),
+        onDisconnected: (err) =>
+          this.#log.warn({ err: err.message, root }, 'config watch disconnected; resuming'),
+        onConnected: () => this.#log.debug({ root }, 'config watch connected'),
+        onError: (err) => {
+          this.#log.error({ err: err.message, root }, 'config watch failed; re-reading');
+          void this.#resync();
+        },
+      }),
+    );
+  }
+
+  #apply(events: WatchEvent[], revision: number): void {
+    this.#revision = Math.max(this.#revision, revision);
+    for (const ev of events) {
+      if (ev.type === 'delete') this.#mirror.delete(ev.kv.key);
+      else this.#mirror.set(ev.kv.key, ev.kv);
+      this.#touch(ev.kv.key, ev.kv.modRevision || revision, undefined);
+    }
+  }
+
+  #touch(key: string, revision: number, reason: ConfigChangeReason | undefined): void {
+    const refs = (app: WatchedApp) => servicesReferencedBy(this.#client.keys, this.#mirror, app);
+    for (const hit of appsAffectedBy(this.#client.keys, key, this.#apps, refs)) {
+      this.#debouncer.add(hit.app, { reason: reason ?? hit.reason, key, revision });
+    }
+  }
+
+  /** etcd compacted past our revision: re-read, diff against the mirror, watch again. */
+  #resync(): Promise<void> {
+    this.#resyncing ??= (async () => {
+      this.#log.warn({ revision: this.#revision }, 'config watch revision compacted; re-reading');
+      await this.#cancelWatches();
+      const before = this.#mirror;
+      while (!this.#stopped) {
+        try {
+          await this.#load();
+          break;
+        } catch (err) {
+          // etcd unreachable: try again each second until it answers or we are stopped.
+          this.#log.warn({ err }, 're-reading config failed; retrying');
+          await new Promise((r) => setTimeout(r, 1_000));
+        }
+      }
+      for (const key of diffMirrors(before, this.#mirror)) this.#touch(key, this.#revision, 'resync');
+    })().finally(() => {
+      this.#resyncing = undefined;
+    });
+    return this.#resyncing;
+  }
+
+  async #cancelWatches(): Promise<void> {
+    const watches = this.#watches;
+    this.#watches = [];
+    await Promise.all(watches.map((w) => w.cancel()));
+  }
+
+  #remember(app: WatchedApp): void {
+    try {
+      this.#fingerprints.set(app.name, this.#resolve(app).fingerprint);
+    } catch {
+      this.#fingerprints.delete(app.name);
+    }
+  }
+
+  #resolve(app: WatchedApp) {
+    return resolveEnvSnapshot(snapshotFromMirror(this.#client.keys, this.#mirror, app, this.#revision));
+  }
+
+  #flush(name: string, items: Pending[]): void {
+    const app = this.#apps.find((a) => a.name === name);
+    if (!app || this.#stopped) return;
+    const event = this.#eventFor(app, items);
+    if (!event) return;
+    if (app.onConfigChange === 'ignore' && !this.#includeIgnored) {
+      this.#log.info({ app: name, keys: event.keys }, 'config changed; app ignores config changes');
+      return;
+    }
+    this.#log.info(
+      { app: name, reason: event.reason, keys: event.keys, revision: event.revision },
+      'config changed',
+    );
+    this.emit('change', event);
+  }
+
+  #eventFor(app: WatchedApp, items: Pending[]): ConfigChangeEvent | undefined {
+    const reasons = [...new Set(items.map((i) => i.reason))];
+    const base = {
+      app: app.name,
+      revision: Math.max(...items.map((i) => i.revision)),
+      reason: reasons[0] ?? 'config',
+      reasons,
+      keys: [...new Set(items.map((i) => i.key))].sort(),
+    } satisfies ConfigChangeEvent;
+    try {
+      const fingerprint = this.#resolve(app).fingerprint;
+      if (this.#fingerprints.get(app.name) === fingerprint) return undefined;
+      this.#fingerprints.set(app.name, fingerprint);
+      return { ...base, fingerprint };
+    } catch (err) {
+      if (!(err instanceof GlintError)) throw err;
+      // A referenced service with no instance left is usually a restart in progress: wait for it.
+      if (err.code === 'ServiceReferenceUnresolved') {
+        this.#log.warn(
+          { app: app.name, err: err.message },
+          'config changed but a referenced service is gone',
+        );
+        return undefined;
+      }
+      return { ...base, error: { code: err.code, message: err.message } };
+    }
+  }
+}

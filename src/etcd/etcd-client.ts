@@ -1,0 +1,177 @@
+import { Etcd3, type IWatchResponse, type Lease, type Watcher } from 'etcd3';
+import { TransientError } from '../errors/index.ts';
+import { atEdge, EtcdErrorCode, translateEtcdError } from './etcd-errors.ts';
+import { type EtcdKeys, etcdKeys } from './keys.ts';
+import {
+  fromRpcKv,
+  fromRpcResponse,
+  type KeyValue,
+  prefixEnd,
+  type TxnRequest,
+  type TxnResult,
+  toRpcCompare,
+  toRpcOp,
+} from './txn.ts';
+
+export type EtcdConnectOptions = {
+  /** e.g. `['http://127.0.0.1:2379']` */
+  endpoints: string[];
+  /** Key prefix, default `/glint`. */
+  prefix?: string;
+  auth?: { username: string; password: string };
+  /** How long the first contact may take before connectEtcd gives up. Default 5 s. */
+  dialTimeoutMs?: number;
+  /** Deadline for each unary call (not for watches and keepalive streams). Default 5 s. */
+  callTimeoutMs?: number;
+};
+
+export type WatchEvent = { type: 'put' | 'delete'; kv: KeyValue };
+
+export type WatchHandlers = {
+  /** A batch of changes, all at or below `revision`. */
+  onEvents(events: WatchEvent[], revision: number): void;
+  /** etcd compacted past the requested revision: re-list, then watch again. */
+  onCompacted(err: Error): void;
+  onDisconnected?(err: Error): void;
+  onConnected?(): void;
+  onError?(err: Error): void;
+};
+
+export type WatchHandle = { cancel(): Promise<void> };
+
+/** The one object that owns the etcd connection; every glint read and write goes through it. */
+export class EtcdClient {
+  readonly keys: EtcdKeys;
+  readonly #etcd: Etcd3;
+
+  constructor(etcd: Etcd3, keys: EtcdKeys) {
+    this.#etcd = etcd;
+    this.keys = keys;
+  }
+
+  async get(key: string, opts: { revision?: number } = {}): Promise<KeyValue | undefined> {
+    const res = await atEdge(`reading ${key}`, () =>
+      this.#etcd.kv.range({ key: Buffer.from(key), ...(opts.revision ? { revision: opts.revision } : {}) }),
+    );
+    const kv = res.kvs[0];
+    return kv ? fromRpcKv(kv) : undefined;
+  }
+
+  /** Every key under `prefix`, sorted by key, with the revision the read was served at. */
+  async list(
+    prefix: string,
+    opts: { revision?: number } = {},
+  ): Promise<{ kvs: KeyValue[]; revision: number }> {
+    const res = await atEdge(`listing ${prefix}`, () =>
+      this.#etcd.kv.range({
+        key: Buffer.from(prefix),
+        range_end: prefixEnd(prefix),
+        ...(opts.revision ? { revision: opts.revision } : {}),
+      }),
+    );
+    return { kvs: res.kvs.map(fromRpcKv), revision: Number(res.header.revision) };
+  }
+
+  async put(key: string, value: string, opts: { lease?: string } = {}): Promise<number> {
+    const res = await atEdge(`writing ${key}`, () =>
+      this.#etcd.kv.put({ key: Buffer.from(key), value: Buffer.from(value), ...opts }),
+    );
+    return Number(res.header.revision);
+  }
+
+  async delete(key: string, opts: { prefix?: boolean } = {}): Promise<number> {
+    const res = await atEdge(`deleting ${key}`, () =>
+      this.#etcd.kv.deleteRange({
+        key: Buffer.from(key),
+        ...(opts.prefix ? { range_end: prefixEnd(key) } : {}),
+      }),
+    );
+    return Number(res.deleted);
+  }
+
+  async txn(req: TxnRequest, doing = 'running a transaction'): Promise<TxnResult> {
+    const res = await atEdge(doing, () =>
+      this.#etcd.kv.txn({
+        compare: req.compare.map(toRpcCompare),
+        success: req.success.map(toRpcOp),
+        failure: (req.failure ?? []).map(toRpcOp),
+      }),
+    );
+    return {
+      succeeded: res.succeeded,
+      revision: Number(res.header.revision),
+      responses: (res.responses ?? []).map(fromRpcResponse),
+    };
+  }
+
+  /**
+   * Watches `prefix` from `fromRevision` (inclusive). etcd3 resumes from the last revision it
+   * delivered after a disconnect; a compacted start revision arrives as `onCompacted`.
+   */
+  watchPrefix(prefix: string, fromRevision: number, handlers: WatchHandlers): WatchHandle {
+    const watcher: Watcher = this.#etcd.watch().prefix(prefix).startRevision(String(fromRevision)).watcher();
+    watcher.on('data', (res: IWatchResponse) => {
+      const events = (res.events ?? []).map((ev) => ({
+        type: Number(ev.type) === 1 || String(ev.type) === 'Delete' ? ('delete' as const) : ('put' as const),
+        kv: fromRpcKv(ev.kv),
+      }));
+      handlers.onEvents(events, Number(res.header.revision));
+    });
+    watcher.on('error', (err: Error) => {
+      if (/compact/i.test(err.message)) handlers.onCompacted(err);
+      else handlers.onError?.(err);
+    });
+    watcher.on('disconnected', (err: Error) => handlers.onDisconnected?.(err));
+    watcher.on('connected', () => handlers.onConnected?.());
+    return { cancel: () => watcher.cancel().catch(() => undefined) };
+  }
+
+  /** A raw etcd3 lease; use KeptLease for one whose loss is noticed in time. */
+  rawLease(ttlSeconds: number): Lease {
+    return this.#etcd.lease(ttlSeconds);
+  }
+
+  async leaseTimeToLive(leaseId: string): Promise<number> {
+    const res = await atEdge('reading a lease', () =>
+      this.#etcd.leaseClient.leaseTimeToLive({ ID: leaseId }),
+    );
+    return Number(res.TTL);
+  }
+
+  /** Drops history up to `revision` (operators and tests; glint never compacts on its own). */
+  async compact(revision: number): Promise<void> {
+    await atEdge('compacting', () => this.#etcd.kv.compact({ revision, physical: true }));
+  }
+
+  close(): void {
+    this.#etcd.close();
+  }
+}
+
+/** Connects and checks that etcd answers within `dialTimeoutMs`, so a wrong address fails fast. */
+export async function connectEtcd(opts: EtcdConnectOptions): Promise<EtcdClient> {
+  const callTimeoutMs = opts.callTimeoutMs ?? 5_000;
+  const etcd = new Etcd3({
+    hosts: opts.endpoints,
+    ...(opts.auth ? { auth: opts.auth } : {}),
+    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: new Date(Date.now() + callTimeoutMs) }),
+  });
+  const client = new EtcdClient(etcd, etcdKeys(opts.prefix));
+  const dialTimeoutMs = opts.dialTimeoutMs ?? 5_000;
+  try {
+    await etcd.kv.range(
+      { key: Buffer.from(client.keys.leader()) },
+      { deadline: new Date(Date.now() + dialTimeoutMs) },
+    );
+  } catch (err) {
+    etcd.close();
+    const translated = translateEtcdError(err, 'connecting');
+    if (translated.code !== EtcdErrorCode.Unavailable) throw translated;
+    throw new TransientError(
+      EtcdErrorCode.Unavailable,
+      `etcd at ${opts.endpoints.join(', ')} did not answer within ${dialTimeoutMs} ms: start etcd or fix the endpoints`,
+      { cause: err },
+    );
+  }
+  return client;
+}

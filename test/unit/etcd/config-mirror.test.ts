@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import {
+  appsAffectedBy,
+  diffMirrors,
+  type Mirror,
+  servicesReferencedBy,
+  type WatchedApp,
+} from '../../../src/etcd/config-mirror.ts';
+import { etcdKeys } from '../../../src/etcd/keys.ts';
+import type { KeyValue } from '../../../src/etcd/txn.ts';
+
+const keys = etcdKeys('/glint');
+const kv = (key: string, value: string, modRevision = 1): KeyValue => ({
+  key,
+  value,
+  modRevision,
+  createRevision: 1,
+  version: 1,
+  lease: '0',
+});
+const apps: WatchedApp[] = [
+  { name: 'web' },
+  { name: 'api' },
+  { name: 'worker', staticEnv: { Q: '{{service:db}}' } },
+];
+const mirror: Mirror = new Map(
+  [kv('/glint/config/api/DB', '{{service:db.first}}'), kv('/glint/config/web/X', '1')].map((k) => [k.key, k]),
+);
+const refs = (app: WatchedApp) => servicesReferencedBy(keys, mirror, app);
+
+type Row = { name: string; key: string; want: Array<{ app: string; reason: string }> };
+const rows: Row[] = [
+  {
+    name: 'shared config concerns every app',
+    key: '/glint/config/_shared/LOG_LEVEL',
+    want: [
+      { app: 'web', reason: 'config' },
+      { app: 'api', reason: 'config' },
+      { app: 'worker', reason: 'config' },
+    ],
+  },
+  {
+    name: 'app config concerns that app',
+    key: '/glint/config/web/X',
+    want: [{ app: 'web', reason: 'config' }],
+  },
+  {
+    name: 'a secret concerns its app',
+    key: '/glint/secrets/api/T',
+    want: [{ app: 'api', reason: 'secret' }],
+  },
+  {
+    name: 'a service change concerns apps referencing it (config or static env)',
+    key: '/glint/services/db/db-1',
+    want: [
+      { app: 'api', reason: 'service' },
+      { app: 'worker', reason: 'service' },
+    ],
+  },
+  { name: 'an unreferenced service concerns nobody', key: '/glint/services/cache/c-1', want: [] },
+  { name: 'an unknown app config concerns nobody', key: '/glint/config/other/X', want: [] },
+  { name: 'a prefix sibling is not the app', key: '/glint/config/web2/X', want: [] },
+];
+
+describe('appsAffectedBy', () => {
+  it.each(rows)('$name', (row) => {
+    expect(appsAffectedBy(keys, row.key, apps, refs)).toEqual(row.want);
+  });
+});
+
+describe('diffMirrors', () => {
+  it('lists added, changed and removed keys', () => {
+    const before: Mirror = new Map([
+      ['/a', kv('/a', '1', 1)],
+      ['/b', kv('/b', '1', 2)],
+      ['/c', kv('/c', '1', 3)],
+    ]);
+    const after: Mirror = new Map([
+      ['/a', kv('/a', '1', 1)],
+      ['/b', kv('/b', '2', 9)],
+      ['/d', kv('/d', '1', 9)],
+    ]);
+    expect(diffMirrors(before, after)).toEqual(['/b', '/c', '/d']);
+  });
+});

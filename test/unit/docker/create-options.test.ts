@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { buildCreateOptions, computeSpecHash, DockerErrorCode } from '../../../src/docker/index.ts';
+import { DIGEST_A, specFixture } from './spec-fixture.ts';
+
+describe('buildCreateOptions', () => {
+  const spec = specFixture();
+  const options = buildCreateOptions(spec);
+
+  it('names the container glint-<app>-<instance> and creates it from the digest', () => {
+    expect(options.name).toBe('glint-web-a1b2c3');
+    expect(options.Image).toBe(`127.0.0.1:5000/demo-app@${DIGEST_A}`);
+  });
+
+  it('carries the labels glint recognises its containers by, plus the spec own', () => {
+    expect(options.Labels).toEqual({
+      team: 'web',
+      'glint.managed': 'true',
+      'glint.app': 'web',
+      'glint.instance': 'a1b2c3',
+      'glint.version': '1.2.0',
+      'glint.digest': DIGEST_A,
+      'glint.spec': computeSpecHash(spec),
+      'glint.deployment': 'd-1',
+      'glint.revision': 'abc123',
+    });
+  });
+
+  it('publishes the app port on the host ip with an ephemeral host port', () => {
+    expect(options.ExposedPorts).toEqual({ '8080/tcp': {} });
+    expect(options.HostConfig?.PortBindings).toEqual({ '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] });
+  });
+
+  it('sets limits, an init process, no restart policy and the stop timeout in seconds', () => {
+    expect(options.HostConfig).toMatchObject({
+      Memory: 128 * 1024 * 1024,
+      NanoCpus: 500_000_000,
+      Init: true,
+      RestartPolicy: { Name: 'no' },
+    });
+    expect(options.StopTimeout).toBe(10);
+    expect(options.StopSignal).toBe('SIGTERM');
+  });
+
+  it('passes env sorted, as NAME=value', () => {
+    expect(options.Env).toEqual(['GREETING=hi', 'PORT=8080']);
+  });
+
+  it.each([
+    {
+      name: 'an image pinned by tag only',
+      spec: specFixture({ image: { ...spec.image, ref: '127.0.0.1:5000/demo-app:1.2.0' } }),
+    },
+    { name: 'an instance id with a slash', spec: specFixture({ instance: 'a/b' }) },
+    { name: 'a port out of range', spec: specFixture({ containerPort: 70000 }) },
+    { name: 'an env name with a dash', spec: specFixture({ env: { 'BAD-NAME': 'x' } }) },
+    { name: 'a label glint owns', spec: specFixture({ labels: { 'glint.managed': 'false' } }) },
+  ])('refuses $name', ({ spec: bad }) => {
+    expect(() => buildCreateOptions(bad)).toThrow(
+      expect.objectContaining({ code: DockerErrorCode.InvalidSpec }),
+    );
+  });
+});

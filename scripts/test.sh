@@ -16,8 +16,9 @@ results=.glint/test-results
 mkdir -p "$results"
 rm -f "$results"/*.json
 
-# Containers the tests start carry the glint.test label; remove them whatever happens.
-cleanup() { docker ps -aq --filter label=glint.test | xargs -r docker rm -f -v >/dev/null 2>&1 || true; }
+# Containers the tests start carry glint.test=<this run>; remove them whatever happens.
+export GLINT_TEST_RUN="run-$(date +%s)-$$"
+cleanup() { docker ps -aq --filter "label=glint.test=$GLINT_TEST_RUN" | xargs -r docker rm -f -v >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
 echo "== typecheck" && npx tsc --noEmit

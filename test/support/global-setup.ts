@@ -8,7 +8,8 @@ import { removeTestContainers } from './cleanup.ts';
  * the end, on failure, and on Ctrl-C.
  */
 export default async function setup(): Promise<() => Promise<void>> {
-  const runId = `run-${randomUUID().slice(0, 8)}`;
+  // scripts/test.sh picks the id so its exit trap can clean up what a crashed run left.
+  const runId = process.env.GLINT_TEST_RUN || `run-${randomUUID().slice(0, 8)}`;
   process.env.GLINT_TEST_RUN = runId;
   process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
   process.env.TESTCONTAINERS_HOST_OVERRIDE = '127.0.0.1';

@@ -12,6 +12,7 @@ import {
   type LbPaths,
   type LbServer,
   lbPaths,
+  type ServerState,
 } from './lb-model.ts';
 import { MasterCli } from './master-cli.ts';
 import {
@@ -24,6 +25,7 @@ import {
   withServerAdded,
   withServerState,
 } from './model-edits.ts';
+import { OldWorkerTracker } from './old-worker-tracker.ts';
 import { renderHaproxyConfig, serverKeywords } from './render-haproxy-config.ts';
 import { RuntimeApi } from './runtime-api.ts';
 import { SerialQueue } from './serial-queue.ts';
@@ -62,8 +64,7 @@ export class HaproxyLoadBalancer {
   private current: LbModel;
   private readonly queue = new SerialQueue();
   private readonly log: Logger;
-  /** Server keys each superseded worker still routes to, by pid. */
-  private readonly knownByOldWorkers = new Map<number, Set<string>>();
+  private readonly oldWorkers: OldWorkerTracker;
 
   constructor(private readonly opts: HaproxyLoadBalancerOptions) {
     this.current = opts.model;
@@ -71,6 +72,7 @@ export class HaproxyLoadBalancer {
     this.log = opts.logger ?? silentLogger();
     this.runtime = new RuntimeApi(this.paths.adminSocket, { timeoutMs: opts.socketTimeoutMs ?? 5_000 });
     this.master = new MasterCli(this.paths.masterSocket, { reloadTimeoutMs: opts.reloadTimeoutMs ?? 15_000 });
+    this.oldWorkers = new OldWorkerTracker(this.master, opts.pollIntervalMs ?? 100);
   }
 
   get model(): LbModel {
@@ -184,9 +186,7 @@ export class HaproxyLoadBalancer {
       const before = serverKeys(this.current);
       try {
         const outcome = await this.master.reload();
-        for (const pid of outcome.previousWorkerPids) {
-          this.knownByOldWorkers.set(pid, new Set([...(this.knownByOldWorkers.get(pid) ?? []), ...before]));
-        }
+        this.oldWorkers.superseded(outcome.previousWorkerPids, before);
       } catch (err) {
         await copyFileAtomic(this.paths.previousConfig, this.paths.config);
         throw err;
@@ -198,36 +198,34 @@ export class HaproxyLoadBalancer {
   }
 
   /** False while an old worker (from before a reload) may still send requests to the server. */
-  async canStopInstance(appName: string, name: string): Promise<boolean> {
-    const proc = await this.master.showProc();
-    const alive = new Set(proc.oldWorkers.map((w) => w.pid));
-    for (const pid of this.knownByOldWorkers.keys()) if (!alive.has(pid)) this.knownByOldWorkers.delete(pid);
-    const key = serverKey(appName, name);
-    return proc.oldWorkers.every((w) => this.knownByOldWorkers.get(w.pid)?.has(key) === false);
+  canStopInstance(appName: string, name: string): Promise<boolean> {
+    return this.oldWorkers.canStop(serverKey(appName, name));
   }
 
-  async waitUntilStoppable(appName: string, name: string, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await this.canStopInstance(appName, name))) {
-      if (Date.now() > deadline) {
-        throw new GlintError(
-          'LbOldWorkerLingers',
-          `an old HAProxy worker still routes to ${name} of app ${appName} after ${timeoutMs}ms; do not stop it yet (hard-stop-after ends old workers)`,
-          { details: { app: appName, instance: name } },
-        );
-      }
-      await new Promise((r) => setTimeout(r, this.opts.pollIntervalMs ?? 100));
-    }
+  waitUntilStoppable(appName: string, name: string, timeoutMs: number): Promise<void> {
+    return this.oldWorkers.waitUntilStoppable(serverKey(appName, name), timeoutMs);
   }
 
   /** Resolves once no worker from before a reload is left. */
-  async waitOldWorkersGone(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while ((await this.master.showProc()).oldWorkers.length > 0) {
-      if (Date.now() > deadline)
-        throw new GlintError('LbOldWorkerLingers', `old HAProxy workers still run after ${timeoutMs}ms`);
-      await new Promise((r) => setTimeout(r, this.opts.pollIntervalMs ?? 100));
+  waitOldWorkersGone(timeoutMs: number): Promise<void> {
+    return this.oldWorkers.waitAllGone(timeoutMs);
+  }
+
+  /** Sets `ready`, `drain` or `maint` by hand (an operator's pause), mirrored in the file. */
+  async setInstanceState(appName: string, name: string, state: ServerState): Promise<void> {
+    if (!this.requireApp(appName).servers.some((s) => s.name === name)) {
+      throw new GlintError(
+        'LbUnknownInstance',
+        `app ${appName} has no instance ${name} in the load balancer`,
+        {
+          details: { app: appName, instance: name },
+        },
+      );
     }
+    await this.queue.run(async () => {
+      await this.runtime.setState(backendName(appName), name, state);
+      await this.commit(withServerState(this.current, appName, name, state));
+    });
   }
 
   private async stageServer(appName: string, instance: Instance): Promise<LbServer> {

@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GlintError } from '../../../src/errors/index.ts';
+import { HaproxyLoadBalancer, LocalBinaryValidator } from '../../../src/lb/index.ts';
+import { removeTestContainers } from '../../support/cleanup.ts';
+import { testRunId } from '../../support/labels.ts';
+import { waitFor } from '../../support/wait-for.ts';
+import {
+  appModel,
+  freePort,
+  type LbFixture,
+  startLbFixture,
+  startTestBackend,
+  type TestBackend,
+} from './lb-fixture.ts';
+
+const SUITE = 'lb-runtime-membership';
+let fx: LbFixture;
+let port: number;
+const backends: TestBackend[] = [];
+
+beforeAll(async () => {
+  port = await freePort();
+  fx = await startLbFixture(SUITE, [appModel('web', port, { drainTimeoutMs: 5_000 })]);
+});
+
+afterAll(async () => {
+  await removeTestContainers({ runId: testRunId(), suite: SUITE });
+  await Promise.all(backends.map((b) => b.close()));
+});
+
+const backend = async (name: string, healthy = true) => {
+  const b = await startTestBackend(name, healthy);
+  backends.push(b);
+  return b;
+};
+const get = async (path = '/') => {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`);
+  return { status: res.status, body: await res.text() };
+};
+
+describe('runtime membership against a real HAProxy', () => {
+  it('answers a clear JSON 503 while the app has no ready instance', async () => {
+    const res = await get();
+    expect(res.status).toBe(503);
+    expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'NoReadyInstance' } });
+  });
+
+  it('adds an instance staged in drain, puts it in rotation once its check is L7OK, and mirrors it in the file', async () => {
+    const a = await backend('a');
+    const server = await fx.lb.addInstance('web', { name: 'web-a', address: '127.0.0.1', port: a.port });
+    expect(server).toMatchObject({ name: 'web-a', state: 'ready', id: 1 });
+    const stat = await fx.lb.runtime.serverStat('be_web', 'web-a');
+    expect(stat).toMatchObject({ status: 'UP', checkStatus: 'L7OK' });
+    expect((await get()).body).toBe('served by a');
+    expect(readFileSync(`${fx.runDir}/haproxy.cfg`, 'utf8')).toContain(
+      `server web-a 127.0.0.1:${a.port} id 1 check inter 500ms rise 2 fall 2 weight 1\n`,
+    );
+  });
+
+  it('never sends traffic to an instance whose check fails, and takes it out again with the reason', async () => {
+    const sick = await backend('sick', false);
+    const error = await fx.lb
+      .addInstance('web', { name: 'web-sick', address: '127.0.0.1', port: sick.port }, { timeoutMs: 2_500 })
+      .catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(GlintError);
+    expect((error as GlintError).code).toBe('LbServerNotHealthy');
+    expect((error as GlintError).message).toMatch(/web-sick of app web .*L7STS 503/);
+    for (let i = 0; i < 6; i++) expect((await get()).body).toBe('served by a');
+    expect(sick.hits).toEqual([]);
+    expect(await fx.lb.runtime.serverStat('be_web', 'web-sick')).toBeUndefined();
+    expect(readFileSync(`${fx.runDir}/haproxy.cfg`, 'utf8')).not.toContain('web-sick');
+  });
+
+  it('retires an instance only after its in-flight request finished, then deletes it', async () => {
+    const b = await backend('b');
+    await fx.lb.addInstance('web', { name: 'web-b', address: '127.0.0.1', port: b.port });
+    await waitFor(async () => ((await get()).body === 'served by b' ? true : undefined), {
+      what: 'b in rotation',
+    });
+    // Round robin: keep asking for a slow page until one lands on b.
+    let slowOnB: Promise<{ status: number; body: string }> | undefined;
+    await waitFor(
+      async () => {
+        const hitsBefore = b.hits.length;
+        const pending = get('/slow?ms=1500');
+        await new Promise((r) => setTimeout(r, 100));
+        if (b.hits.length > hitsBefore) slowOnB = pending;
+        else await pending;
+        return slowOnB ? true : undefined;
+      },
+      { what: 'a slow request on b' },
+    );
+    const retired = await fx.lb.retireInstance('web', 'web-b');
+    const finished = await slowOnB!;
+    expect(finished).toEqual({ status: 200, body: 'served by b' });
+    expect(retired).toMatchObject({ drained: true, alreadyGone: false });
+    expect(retired.waitedMs).toBeGreaterThan(0);
+    expect(await fx.lb.runtime.serverStat('be_web', 'web-b')).toBeUndefined();
+    expect(fx.lb.model.apps[0]!.servers.map((s) => s.name)).toEqual(['web-a']);
+    expect(readFileSync(`${fx.runDir}/haproxy.cfg`, 'utf8')).not.toContain('web-b');
+  });
+
+  it('cuts sessions still open when the drain timeout passes', async () => {
+    const c = await backend('c');
+    await fx.lb.addInstance('web', { name: 'web-c', address: '127.0.0.1', port: c.port });
+    await fx.lb.setInstanceState('web', 'web-a', 'drain');
+    const slow = get('/slow?ms=8000').catch((err: unknown) => err);
+    await waitFor(() => (c.hits.length > 0 ? true : undefined), { what: 'the slow request on c' });
+    const retired = await fx.lb.retireInstance('web', 'web-c', { drainTimeoutMs: 500 });
+    expect(retired.drained).toBe(false);
+    expect(await fx.lb.runtime.serverStat('be_web', 'web-c')).toBeUndefined();
+    await slow;
+    await fx.lb.setInstanceState('web', 'web-a', 'ready');
+    expect((await get()).body).toBe('served by a');
+  });
+
+  it('treats retiring an instance it does not know as done', async () => {
+    expect(await fx.lb.retireInstance('web', 'never-added')).toEqual({
+      drained: true,
+      waitedMs: 0,
+      alreadyGone: true,
+    });
+  });
+
+  it('refuses an app it does not know, naming it', async () => {
+    await expect(fx.lb.addInstance('ghost', { name: 'x', address: '127.0.0.1', port: 1 })).rejects.toThrow(
+      /no app "ghost"/,
+    );
+  });
+
+  it('fails with a clear reason, and changes nothing, when HAProxy is unreachable', async () => {
+    const offline = new HaproxyLoadBalancer({
+      model: { ...fx.lb.model, runDir: '/nonexistent/glint-haproxy' },
+      validator: new LocalBinaryValidator(),
+    });
+    const error = await offline
+      .addInstance('web', { name: 'web-z', address: '127.0.0.1', port: 1 })
+      .catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(GlintError);
+    expect((error as GlintError).code).toBe('LbSocketUnreachable');
+    expect((error as GlintError).message).toMatch(/check that HAProxy is running/);
+    expect(offline.model.apps[0]!.servers.map((s) => s.name)).not.toContain('web-z');
+  });
+});

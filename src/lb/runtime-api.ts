@@ -20,7 +20,9 @@ export class RuntimeApi {
       ...(this.opts.timeoutMs ? { timeoutMs: this.opts.timeoutMs } : {}),
       ...(signal ? { signal } : {}),
     });
-    return assertCliSuccess(command, output);
+    // The severity prefix answers with an empty line of its own; the server-state file must
+    // start with its version line, so drop it.
+    return assertCliSuccess(command, output).replace(/^\n+/, '');
   }
 
   /**

@@ -28,6 +28,6 @@ export async function pollServer(
 
 /** HAProxy's own check passed and the server is up (still staged in drain, or ready). */
 export const hasPassedCheck = (row: StatRow): boolean =>
-  row.checkStatus === 'L7OK' && (row.status === 'DRAIN' || row.status === 'UP');
+  row.checkStatus === 'L7OK' && /^(UP|DRAIN)\b/.test(row.status);
 
 export const hasNoSessions = (row: StatRow): boolean => row.scur === 0 && row.qcur === 0;

@@ -1,0 +1,141 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectEtcd, type EtcdClient } from '../../../src/etcd/etcd-client.ts';
+import { LeaderElection } from '../../../src/etcd/leader-election.ts';
+import type { LeaderGuard } from '../../../src/etcd/leader-guard.ts';
+import { EtcdStateStore } from '../../../src/etcd/state-store.ts';
+import { type ChildEvent, spawnTsxChild, type TsxChild } from '../../support/child-process.ts';
+import { removeTestContainers } from '../../support/cleanup.ts';
+import { type EtcdHandle, startEtcd } from '../../support/etcd-container.ts';
+import { testRunId } from '../../support/labels.ts';
+import { waitFor } from '../../support/wait-for.ts';
+
+const SUITE = 'etcd-leader-election';
+const TTL = 2;
+let etcd: EtcdHandle;
+let client: EtcdClient;
+const children: TsxChild[] = [];
+
+beforeAll(async () => {
+  etcd = await startEtcd(SUITE);
+  client = await connectEtcd({ endpoints: [etcd.endpoint], prefix: '/unused' });
+});
+
+afterAll(async () => {
+  for (const c of children) c.kill('SIGKILL');
+  client?.close();
+  await removeTestContainers({ runId: testRunId(), suite: SUITE });
+});
+
+function daemon(prefix: string, id: string, extra: Record<string, unknown> = {}): TsxChild {
+  const child = spawnTsxChild('./etcd-daemon-child.ts', {
+    mode: 'elect',
+    endpoint: etcd.endpoint,
+    prefix,
+    id,
+    ttlSeconds: TTL,
+    ...extra,
+  });
+  children.push(child);
+  return child;
+}
+
+const elected = (e: ChildEvent) => e.event === 'elected';
+
+async function firstLeader(a: TsxChild, b: TsxChild): Promise<[TsxChild, TsxChild, ChildEvent]> {
+  const winner = await waitFor(() => (a.events.some(elected) ? a : b.events.some(elected) ? b : undefined), {
+    timeoutMs: 20_000,
+    what: 'a leader',
+  });
+  const follower = winner === a ? b : a;
+  return [winner, follower, (await winner.waitForEvent(elected)) as ChildEvent];
+}
+
+describe('leader election between two daemon processes', () => {
+  it('elects exactly one, and after kill -9 of the leader the follower leads within the lease TTL', async () => {
+    const prefix = '/glint-elect-kill';
+    const [a, b] = [daemon(prefix, 'daemon-a'), daemon(prefix, 'daemon-b')];
+    const [leader, follower, first] = await firstLeader(a, b);
+    await follower.waitForEvent((e) => e.event === 'ready');
+    expect(follower.events.some(elected)).toBe(false);
+
+    const killedAt = Date.now();
+    leader.kill('SIGKILL');
+    // A liveness bound, not a performance assertion: the figure comes from bench/etcd-failover.ts.
+    const second = await follower.waitForEvent(elected, { timeoutMs: TTL * 1000 + 1_500 });
+    console.log(`failover after kill -9: ${second.at - killedAt} ms (lease TTL ${TTL} s)`);
+    expect(second.createRevision).not.toBe(first.createRevision);
+
+    const observer = new LeaderElection(await connectEtcd({ endpoints: [etcd.endpoint], prefix }), {
+      id: 'observer',
+      address: 'x',
+    });
+    expect((await observer.leader())?.id).toBe(follower === a ? 'daemon-a' : 'daemon-b');
+
+    // The killed daemon comes back as a new process: it follows, and its old guard can't write.
+    const returned = daemon(prefix, leader === a ? 'daemon-a' : 'daemon-b');
+    await returned.waitForEvent((e) => e.event === 'ready');
+    const store = new EtcdStateStore(await connectEtcd({ endpoints: [etcd.endpoint], prefix }));
+    const stale: LeaderGuard = {
+      key: `${prefix}/state/leader`,
+      createRevision: Number(first.createRevision),
+      leaderId: String(first.id),
+    };
+    const record = { app: 'web', history: [], updatedAt: new Date().toISOString() };
+    await expect(store.saveApp(record, { expectedModRevision: 0, guard: stale })).rejects.toMatchObject({
+      code: 'NotLeader',
+    });
+    const current: LeaderGuard = { ...stale, createRevision: Number(second.createRevision) };
+    await expect(store.saveApp(record, { expectedModRevision: 0, guard: current })).resolves.toBeGreaterThan(
+      0,
+    );
+    expect(returned.events.some(elected)).toBe(false);
+  });
+
+  it('a frozen leader that comes back is deposed, campaigns again, and etcd refuses its writes', async () => {
+    const prefix = '/glint-elect-freeze';
+    const [a, b] = [
+      daemon(prefix, 'zombie-a', { zombieWrites: true }),
+      daemon(prefix, 'zombie-b', { zombieWrites: true }),
+    ];
+    const [leader, follower] = await firstLeader(a, b);
+    await leader.waitForEvent((e) => e.event === 'write' && e.ok === true);
+
+    leader.kill('SIGSTOP');
+    const takeover = await follower.waitForEvent(elected, { timeoutMs: TTL * 1000 + 3_000 });
+    const mark = leader.events.length;
+    leader.kill('SIGCONT');
+
+    await leader.waitForEvent((e) => e.event === 'deposed', { since: mark });
+    const rejected = await leader.waitForEvent((e) => e.event === 'write' && e.ok === false, { since: mark });
+    expect(rejected.code).toBe('NotLeader');
+    // Every write the old leader got through happened before the new leader's key existed.
+    const accepted = leader.events.filter((e) => e.event === 'write' && e.ok === true);
+    for (const w of accepted) expect(Number(w.revision)).toBeLessThan(Number(takeover.createRevision));
+    // It did not exit: it is still campaigning as a follower.
+    await expect(
+      Promise.race([leader.exited, new Promise((r) => setTimeout(() => r('alive'), 500))]),
+    ).resolves.toBe('alive');
+  });
+
+  it('in one process: isLeader, guard and stop hand leadership over at once', async () => {
+    const prefix = '/glint-elect-local';
+    const c1 = await connectEtcd({ endpoints: [etcd.endpoint], prefix });
+    const c2 = await connectEtcd({ endpoints: [etcd.endpoint], prefix });
+    const one = new LeaderElection(c1, { id: 'one', address: 'http://127.0.0.1:1', ttlSeconds: 5 });
+    const two = new LeaderElection(c2, { id: 'two', address: 'http://127.0.0.1:2', ttlSeconds: 5 });
+    one.start();
+    await waitFor(() => (one.isLeader() ? true : undefined), { what: 'one leads' });
+    two.start();
+    await waitFor(async () => ((await two.leader())?.address === 'http://127.0.0.1:1' ? true : undefined));
+    expect(two.isLeader()).toBe(false);
+    expect(() => two.guard('deploying')).toThrow(/not the leader/);
+
+    const handedOver = new Promise<void>((resolve) => two.once('elected', () => resolve()));
+    await one.stop();
+    await handedOver;
+    expect(two.isLeader()).toBe(true);
+    await two.stop();
+    c1.close();
+    c2.close();
+  });
+});

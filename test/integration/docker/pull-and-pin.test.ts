@@ -1,0 +1,115 @@
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DockerEngine,
+  DockerErrorCode,
+  DockerRuntime,
+  isImagePresent,
+  pullImage,
+  RegistryAuthenticator,
+  RegistryClient,
+  resolveImage,
+} from '../../../src/docker/index.ts';
+import { removeTestContainers } from '../../support/cleanup.ts';
+import { demoInstanceSpec } from '../../support/demo-instance.ts';
+import { type DemoRegistry, pushDemoVersion, startDemoRegistry } from '../../support/demo-registry.ts';
+import { freePort } from '../../support/free-port.ts';
+import { testRunId } from '../../support/labels.ts';
+import { waitFor } from '../../support/wait-for.ts';
+
+const SUITE = 'docker-pull-and-pin';
+const docker = new Docker();
+const engine = new DockerEngine();
+const runtime = new DockerRuntime(engine);
+let registry: DemoRegistry;
+let client: RegistryClient;
+let repo: string;
+
+/** Drops every local name of an image so the next pull has to fetch it. */
+async function forgetLocally(ref: string): Promise<void> {
+  const info = await docker.getImage(ref).inspect();
+  for (const name of [...info.RepoTags, ...info.RepoDigests]) {
+    await docker
+      .getImage(name)
+      .remove({ noprune: true })
+      .catch(() => undefined);
+  }
+}
+
+async function versionServedBy(containerId: string): Promise<{ version: string; revision: string }> {
+  const port = await runtime.hostPort(containerId, 8080);
+  return waitFor(async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/version`);
+    return res.ok ? ((await res.json()) as { version: string; revision: string }) : undefined;
+  });
+}
+
+beforeAll(async () => {
+  registry = await startDemoRegistry(SUITE);
+  client = new RegistryClient({ authenticator: new RegistryAuthenticator() });
+  repo = `pin-${testRunId()}`;
+  await pushDemoVersion(registry, repo, '1.0.0', { revision: 'first-build' });
+});
+
+afterAll(async () => {
+  await removeTestContainers({ runId: testRunId(), suite: SUITE });
+});
+
+describe('pullImage', () => {
+  it('pulls a digest the engine lacks, then skips it once present', async () => {
+    const resolved = await resolveImage(client, {
+      repository: `${registry.host}/${repo}`,
+      requested: '1.0.0',
+    });
+    await forgetLocally(resolved.ref);
+    expect(await isImagePresent(engine, resolved.ref)).toBe(false);
+
+    const first = await pullImage(engine, resolved.ref);
+    expect(first).toMatchObject({ pulled: true, attempts: 1 });
+    expect(await isImagePresent(engine, resolved.ref)).toBe(true);
+
+    const second = await pullImage(engine, resolved.ref);
+    expect(second).toMatchObject({ pulled: false, attempts: 0 });
+  });
+
+  it('fails for good, without retrying, when the registry lacks the digest', async () => {
+    const missing = `${registry.host}/${repo}@sha256:${'0'.repeat(64)}`;
+    await expect(pullImage(engine, missing, { attempts: 3, initialDelayMs: 10 })).rejects.toMatchObject({
+      code: DockerErrorCode.PullFailed,
+    });
+  });
+
+  it('retries a registry that does not answer, then reports the interruption', async () => {
+    const port = await freePort();
+    const ref = `127.0.0.1:${port}/demo-app@sha256:${'1'.repeat(64)}`;
+    const err = await pullImage(engine, ref, { attempts: 2, initialDelayMs: 10 }).catch((e) => e);
+    expect(err).toMatchObject({ code: DockerErrorCode.PullInterrupted, name: 'TransientError' });
+    expect(err.message).toMatch(/connection refused/);
+  });
+});
+
+describe('a digest-pinned container', () => {
+  it('keeps running the image it was created from after the tag moves to another build', async () => {
+    const before = await resolveImage(client, { repository: `${registry.host}/${repo}`, requested: '1.0.0' });
+    await pullImage(engine, before.ref);
+    const { id } = await runtime.create(demoInstanceSpec(SUITE, before));
+    await runtime.start(id);
+    expect(await versionServedBy(id)).toMatchObject({ version: '1.0.0', revision: 'first-build' });
+
+    const moved = await pushDemoVersion(registry, repo, '1.0.0', { revision: 'second-build' });
+    const after = await resolveImage(client, { repository: `${registry.host}/${repo}`, requested: '1.0.0' });
+    expect(after.digest).toBe(moved.digest);
+    expect(after.digest).not.toBe(before.digest);
+
+    const observed = await runtime.inspect(id);
+    expect(observed).toMatchObject({ state: 'running', digest: before.digest, image: before.ref });
+    expect(await versionServedBy(id)).toMatchObject({ revision: 'first-build' });
+
+    // A replacement created from the recorded digest still gets the first build, not the tag's.
+    await forgetLocally(before.ref).catch(() => undefined);
+    await pullImage(engine, before.ref);
+    const twin = await runtime.create(demoInstanceSpec(SUITE, before));
+    await runtime.start(twin.id);
+    expect(await versionServedBy(twin.id)).toMatchObject({ revision: 'first-build' });
+  });
+});

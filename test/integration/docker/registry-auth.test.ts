@@ -1,0 +1,87 @@
+import bcrypt from 'bcryptjs';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DockerEngine,
+  DockerErrorCode,
+  isImagePresent,
+  pullImage,
+  RegistryAuthenticator,
+  RegistryClient,
+  resolveImage,
+} from '../../../src/docker/index.ts';
+import { removeTestContainers } from '../../support/cleanup.ts';
+import { type DemoRegistry, pushDemoVersion, startDemoRegistry } from '../../support/demo-registry.ts';
+import { testRunId } from '../../support/labels.ts';
+
+const SUITE = 'docker-registry-auth';
+const USER = 'deployer';
+const PASSWORD = 'correct-horse-battery';
+const WRONG = 'not-the-password';
+const engine = new DockerEngine();
+let registry: DemoRegistry;
+let repository: string;
+
+const clientWith = (credentials: Record<string, { username: string; password: string }>) =>
+  new RegistryClient({ authenticator: new RegistryAuthenticator(credentials) });
+
+beforeAll(async () => {
+  const htpasswd = `${USER}:${bcrypt.hashSync(PASSWORD, 10)}\n`;
+  registry = await startDemoRegistry(SUITE, { htpasswd, login: { username: USER, password: PASSWORD } });
+  const repo = `auth-${testRunId()}`;
+  await pushDemoVersion(registry, repo, '1.0.0');
+  repository = `${registry.host}/${repo}`;
+});
+
+afterAll(async () => {
+  await removeTestContainers({ runId: testRunId(), suite: SUITE });
+});
+
+describe('a registry that requires credentials (htpasswd)', () => {
+  it('resolves with the right credentials', async () => {
+    const client = clientWith({ [registry.host]: { username: USER, password: PASSWORD } });
+    const resolved = await resolveImage(client, { repository, requested: 'latest' });
+    expect(resolved).toMatchObject({ version: '1.0.0', ref: expect.stringMatching(/@sha256:[0-9a-f]{64}$/) });
+  });
+
+  it('refuses a wrong password with a clear error that never shows the password', async () => {
+    const client = clientWith({ [registry.host]: { username: USER, password: WRONG } });
+    const err = await resolveImage(client, { repository, requested: '1.0.0' }).catch((e) => e);
+    expect(err).toMatchObject({ code: DockerErrorCode.RegistryAuthFailed });
+    expect(err.message).toContain(
+      `credentials configured for ${registry.host} (user '${USER}') were refused`,
+    );
+    expect(JSON.stringify({ message: err.message, details: err.details })).not.toContain(WRONG);
+  });
+
+  it('says which registry wants credentials when none are configured', async () => {
+    await expect(resolveImage(clientWith({}), { repository, requested: '1.0.0' })).rejects.toMatchObject({
+      code: DockerErrorCode.RegistryAuthFailed,
+      message: expect.stringContaining(`${registry.host} requires credentials and none are configured`),
+    });
+  });
+
+  it('pulls with the right credentials and refuses the wrong ones for good', async () => {
+    const client = clientWith({ [registry.host]: { username: USER, password: PASSWORD } });
+    const resolved = await resolveImage(client, { repository, requested: '1.0.0' });
+    await new Docker()
+      .getImage(resolved.ref)
+      .remove({ noprune: true })
+      .catch(() => undefined);
+    expect(await isImagePresent(engine, resolved.ref)).toBe(false);
+
+    const bad = await pullImage(engine, resolved.ref, {
+      credentials: { [registry.host]: { username: USER, password: WRONG } },
+      attempts: 3,
+      initialDelayMs: 10,
+    }).catch((e) => e);
+    expect(bad).toMatchObject({ code: DockerErrorCode.RegistryAuthFailed });
+    expect(bad.message).not.toContain(WRONG);
+
+    const good = await pullImage(engine, resolved.ref, {
+      credentials: { [registry.host]: { username: USER, password: PASSWORD } },
+    });
+    expect(good.pulled).toBe(true);
+    expect(await isImagePresent(engine, resolved.ref)).toBe(true);
+  });
+});

@@ -80,7 +80,7 @@ describe('structural changes through a validated reload', () => {
         apps: [
           ...fx.lb.model.apps,
           appModel('api', apiPort, {
-            servers: [{ name: 'api-1', address: '127.0.0.1', port: api.port, state: 'ready' }],
+            servers: [{ name: 'api-1', address: '127.0.0.1', port: api.port, id: 1, state: 'ready' }],
           }),
         ],
       }),

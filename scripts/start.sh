@@ -11,4 +11,8 @@ bash images/standins/build.sh
 bash scripts/stack-up.sh
 bash scripts/demo-image.sh 1.0.0
 
+if curl -fsS -o /dev/null http://127.0.0.1:7070/healthz 2>/dev/null; then
+  echo "[start] a glint daemon already answers on 127.0.0.1:7070; the stack and demo image are up to date" >&2
+  exit 0
+fi
 exec node bin/glint.js daemon --config "${GLINT_CONFIG:-scheduler.config.ts}"

@@ -1,8 +1,9 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import Docker from 'dockerode';
 import { Etcd3 } from 'etcd3';
 import { createApi, type ReadinessCheck, untilAborted } from './api/index.ts';
 import { type GlintConfig, readSecret, resolveAdminToken } from './config/index.ts';
+import { GlintError } from './errors/index.ts';
 import type { Logger } from './log/index.ts';
 
 export type Daemon = { url: string; close: () => Promise<void> };
@@ -73,8 +74,20 @@ export async function startDaemon(config: GlintConfig, log: Logger): Promise<Dae
   const api = createApi({ log, readiness, version: VERSION });
   const [host, port] = config.api.listen.split(':') as [string, string];
   const server: Server = await new Promise((resolve, reject) => {
-    const s = api.listen(Number(port), host, () => resolve(s));
-    s.once('error', reject);
+    // Not api.listen(): Express 5 hands listen errors to the callback, which would look like success.
+    const s = createServer(api);
+    s.listen(Number(port), host, () => resolve(s));
+    s.once('error', (err: NodeJS.ErrnoException) => {
+      etcd.close();
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new GlintError(
+              'ListenAddressInUse',
+              `${config.api.listen} is in use; is another glint daemon running? Stop it or change api.listen`,
+            )
+          : err,
+      );
+    });
   });
   const url = `http://${config.api.listen}`;
   log.info({ url }, 'API listening');

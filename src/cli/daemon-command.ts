@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from '../config/index.ts';
 import { startDaemon } from '../daemon.ts';
+import { GlintError } from '../errors/index.ts';
 import { createLogger } from '../log/index.ts';
 
 /** `glint daemon`: validates the declaration, starts, and runs until SIGINT/SIGTERM. */
@@ -16,7 +17,17 @@ export async function daemonCommand(configFile: string): Promise<number> {
     throw err;
   }
   log.info({ configFile, apps: Object.keys(config.apps) }, 'declaration valid');
-  const daemon = await startDaemon(config, log);
+  let daemon: Awaited<ReturnType<typeof startDaemon>>;
+  try {
+    daemon = await startDaemon(config, log);
+  } catch (err) {
+    if (err instanceof GlintError) {
+      log.error({ code: err.code }, err.message);
+      log.flush();
+      return 1;
+    }
+    throw err;
+  }
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

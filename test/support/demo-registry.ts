@@ -48,3 +48,27 @@ export async function pushDemoVersion(
   if (!pinned) throw new Error(`push of ${image.ref} left no repo digest`);
   return { ...image, digest: pinned.slice(pinned.indexOf('@') + 1) };
 }
+
+/**
+ * Drops the local names of images under `host/` (only those: images are shared by content with
+ * other suites and other people's containers, whose names must stay). Once an image has no name
+ * left and no container uses it, the engine deletes it, so the next pull fetches it again.
+ */
+export async function forgetRegistryImages(host: string, only?: (name: string) => boolean): Promise<number> {
+  const docker = new Docker();
+  const images = await docker.listImages({ all: false });
+  let removed = 0;
+  for (const image of images) {
+    const names = [...(image.RepoTags ?? []), ...(image.RepoDigests ?? [])].filter(
+      (n) => n.startsWith(`${host}/`) && (only ? only(n) : true),
+    );
+    for (const name of names) {
+      await docker
+        .getImage(name)
+        .remove()
+        .then(() => removed++)
+        .catch(() => undefined);
+    }
+  }
+  return removed;
+}

@@ -13,7 +13,12 @@ import {
 } from '../../../src/docker/index.ts';
 import { removeTestContainers } from '../../support/cleanup.ts';
 import { demoInstanceSpec } from '../../support/demo-instance.ts';
-import { type DemoRegistry, pushDemoVersion, startDemoRegistry } from '../../support/demo-registry.ts';
+import {
+  type DemoRegistry,
+  forgetRegistryImages,
+  pushDemoVersion,
+  startDemoRegistry,
+} from '../../support/demo-registry.ts';
 import { testLabels, testRunId } from '../../support/labels.ts';
 import { waitFor } from '../../support/wait-for.ts';
 
@@ -34,6 +39,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await removeTestContainers({ runId: testRunId(), suite: SUITE });
+  if (registry) await forgetRegistryImages(registry.host);
 });
 
 describe('DockerRuntime', () => {
@@ -59,7 +65,7 @@ describe('DockerRuntime', () => {
       Init: true,
       RestartPolicy: { Name: 'no' },
     });
-    expect(raw.Config.StopTimeout).toBe(5);
+    expect((raw.Config as { StopTimeout?: number }).StopTimeout).toBe(5);
   });
 
   it('starts, publishes an ephemeral host port on the host ip, and reads it back', async () => {

@@ -14,7 +14,12 @@ import {
 } from '../../../src/docker/index.ts';
 import { removeTestContainers } from '../../support/cleanup.ts';
 import { demoInstanceSpec } from '../../support/demo-instance.ts';
-import { pushDemoVersion, startDemoRegistry } from '../../support/demo-registry.ts';
+import {
+  type DemoRegistry,
+  forgetRegistryImages,
+  pushDemoVersion,
+  startDemoRegistry,
+} from '../../support/demo-registry.ts';
 import { testLabels, testRunId } from '../../support/labels.ts';
 import { EngineSocketProxy } from '../../support/socket-proxy.ts';
 import { waitFor } from '../../support/wait-for.ts';
@@ -24,6 +29,7 @@ const SUITE = 'docker-engine-events';
 const engine = new DockerEngine();
 const runtime = new DockerRuntime(engine);
 let image: ResolvedImage;
+let registry: DemoRegistry;
 
 /** Collects events; `seen` waits until one matching the predicate arrived. */
 function recorder() {
@@ -47,7 +53,7 @@ async function startDemo(app = 'events'): Promise<{ id: string; instance: string
 }
 
 beforeAll(async () => {
-  const registry = await startDemoRegistry(SUITE);
+  registry = await startDemoRegistry(SUITE);
   const repo = `events-${testRunId()}`;
   await pushDemoVersion(registry, repo, '1.0.0');
   const client = new RegistryClient({ authenticator: new RegistryAuthenticator() });
@@ -57,6 +63,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await removeTestContainers({ runId: testRunId(), suite: SUITE });
+  if (registry) await forgetRegistryImages(registry.host);
 });
 
 describe('EngineEvents', () => {

@@ -1,4 +1,3 @@
-import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DockerEngine,
@@ -12,28 +11,26 @@ import {
 } from '../../../src/docker/index.ts';
 import { removeTestContainers } from '../../support/cleanup.ts';
 import { demoInstanceSpec } from '../../support/demo-instance.ts';
-import { type DemoRegistry, pushDemoVersion, startDemoRegistry } from '../../support/demo-registry.ts';
+import {
+  type DemoRegistry,
+  forgetRegistryImages,
+  pushDemoVersion,
+  startDemoRegistry,
+} from '../../support/demo-registry.ts';
 import { freePort } from '../../support/free-port.ts';
 import { testRunId } from '../../support/labels.ts';
 import { waitFor } from '../../support/wait-for.ts';
 
 const SUITE = 'docker-pull-and-pin';
-const docker = new Docker();
 const engine = new DockerEngine();
 const runtime = new DockerRuntime(engine);
 let registry: DemoRegistry;
 let client: RegistryClient;
 let repo: string;
 
-/** Drops every local name of an image so the next pull has to fetch it. */
-async function forgetLocally(ref: string): Promise<void> {
-  const info = await docker.getImage(ref).inspect();
-  for (const name of [...info.RepoTags, ...info.RepoDigests]) {
-    await docker
-      .getImage(name)
-      .remove({ noprune: true })
-      .catch(() => undefined);
-  }
+/** Drops this suite's local names of the repository, so the next pull has to go to the registry. */
+async function forgetLocally(): Promise<void> {
+  await forgetRegistryImages(registry.host, (name) => name.startsWith(`${registry.host}/${repo}`));
 }
 
 async function versionServedBy(containerId: string): Promise<{ version: string; revision: string }> {
@@ -53,6 +50,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await removeTestContainers({ runId: testRunId(), suite: SUITE });
+  if (registry) await forgetRegistryImages(registry.host);
 });
 
 describe('pullImage', () => {
@@ -61,7 +59,7 @@ describe('pullImage', () => {
       repository: `${registry.host}/${repo}`,
       requested: '1.0.0',
     });
-    await forgetLocally(resolved.ref);
+    await forgetLocally();
     expect(await isImagePresent(engine, resolved.ref)).toBe(false);
 
     const first = await pullImage(engine, resolved.ref);
@@ -106,7 +104,7 @@ describe('a digest-pinned container', () => {
     expect(await versionServedBy(id)).toMatchObject({ revision: 'first-build' });
 
     // A replacement created from the recorded digest still gets the first build, not the tag's.
-    await forgetLocally(before.ref).catch(() => undefined);
+    await forgetLocally();
     await pullImage(engine, before.ref);
     const twin = await runtime.create(demoInstanceSpec(SUITE, before));
     await runtime.start(twin.id);

@@ -11,7 +11,12 @@ import {
   resolveImage,
 } from '../../../src/docker/index.ts';
 import { removeTestContainers } from '../../support/cleanup.ts';
-import { type DemoRegistry, pushDemoVersion, startDemoRegistry } from '../../support/demo-registry.ts';
+import {
+  type DemoRegistry,
+  forgetRegistryImages,
+  pushDemoVersion,
+  startDemoRegistry,
+} from '../../support/demo-registry.ts';
 import { testRunId } from '../../support/labels.ts';
 
 const SUITE = 'docker-registry-auth';
@@ -35,6 +40,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await removeTestContainers({ runId: testRunId(), suite: SUITE });
+  if (registry) await forgetRegistryImages(registry.host);
 });
 
 describe('a registry that requires credentials (htpasswd)', () => {

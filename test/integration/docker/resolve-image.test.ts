@@ -7,7 +7,12 @@ import {
   resolveImage,
 } from '../../../src/docker/index.ts';
 import { removeTestContainers } from '../../support/cleanup.ts';
-import { type DemoRegistry, pushDemoVersion, startDemoRegistry } from '../../support/demo-registry.ts';
+import {
+  type DemoRegistry,
+  forgetRegistryImages,
+  pushDemoVersion,
+  startDemoRegistry,
+} from '../../support/demo-registry.ts';
 import { freePort } from '../../support/free-port.ts';
 import { testRunId } from '../../support/labels.ts';
 
@@ -29,6 +34,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await removeTestContainers({ runId: testRunId(), suite: SUITE });
+  if (registry) await forgetRegistryImages(registry.host);
 });
 
 describe('resolveImage against a real registry', () => {

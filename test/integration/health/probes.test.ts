@@ -25,7 +25,12 @@ import {
 import { removeTestContainers } from '../../support/cleanup.ts';
 import { pushImage } from '../../support/demo-app-image.ts';
 import { DEMO_HEALTH, demoInstanceSpec } from '../../support/demo-instance.ts';
-import { type DemoRegistry, pushDemoVersion, startDemoRegistry } from '../../support/demo-registry.ts';
+import {
+  type DemoRegistry,
+  forgetRegistryImages,
+  pushDemoVersion,
+  startDemoRegistry,
+} from '../../support/demo-registry.ts';
 import { testRunId } from '../../support/labels.ts';
 import { waitFor } from '../../support/wait-for.ts';
 
@@ -35,6 +40,7 @@ const engine = new DockerEngine();
 const runtime = new DockerRuntime(engine);
 let plain: ResolvedImage;
 let withHealthcheck: ResolvedImage;
+let registry: DemoRegistry;
 
 const NODE_CHECK = [
   'node',
@@ -72,7 +78,7 @@ async function healthyDemo(image: ResolvedImage, env: Record<string, string> = {
 }
 
 beforeAll(async () => {
-  const registry = await startDemoRegistry(SUITE);
+  registry = await startDemoRegistry(SUITE);
   const repo = `health-${testRunId()}`;
   await pushDemoVersion(registry, repo, '1.0.0');
   await pushHealthcheckVariant(registry, repo);
@@ -88,6 +94,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await removeTestContainers({ runId: testRunId(), suite: SUITE });
+  if (registry) await forgetRegistryImages(registry.host);
 });
 
 describe('HTTP probe against the demo app', () => {

@@ -6,6 +6,8 @@ export type StatRow = {
   scur: number;
   /** Requests queued, waiting for a server slot. */
   qcur: number;
+  /** Sessions served since the worker started. */
+  stot: number;
   /** `UP`, `DOWN`, `DRAIN`, `MAINT`, `UP 1/2` while changing, ... */
   status: string;
   /** Result of the last health check, e.g. `L7OK`, `L4CON`, `L7STS`; empty before any check. */
@@ -26,6 +28,7 @@ export function parseShowStat(output: string): StatRow[] {
     svname: col('svname'),
     scur: col('scur'),
     qcur: col('qcur'),
+    stot: col('stot'),
     status: col('status'),
     checkStatus: col('check_status'),
     checkCode: col('check_code'),
@@ -41,6 +44,7 @@ export function parseShowStat(output: string): StatRow[] {
         server: cell(idx.svname),
         scur: Number(cell(idx.scur) || 0),
         qcur: Number(cell(idx.qcur) || 0),
+        stot: Number(cell(idx.stot) || 0),
         status: cell(idx.status),
         checkStatus: cell(idx.checkStatus).replace(/^\* /, ''),
         checkCode: cell(idx.checkCode),

@@ -27,6 +27,7 @@ describe('parseShowStat', () => {
       proxy: 'be_a',
       scur: 3,
       qcur: 0,
+      stot: 12,
       status: 'UP',
       checkStatus: 'L7OK',
       checkCode: '200',

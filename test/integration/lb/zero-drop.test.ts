@@ -1,0 +1,141 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_TIMEOUTS, type LbStructure } from '../../../src/lb/index.ts';
+import { removeTestContainers } from '../../support/cleanup.ts';
+import { buildDemoApp } from '../../support/demo-app-image.ts';
+import {
+  type DemoInstance,
+  killDemoInstance,
+  startDemoInstance,
+  stopDemoInstance,
+} from '../../support/demo-instances.ts';
+import { formatLoad, type LoadSummary, startLoad } from '../../support/http-load.ts';
+import { testRunId } from '../../support/labels.ts';
+import { waitFor } from '../../support/wait-for.ts';
+import { appModel, freePort, type LbFixture, startLbFixture } from './lb-fixture.ts';
+
+const SUITE = 'lb-zero-drop';
+// At least 200 req/s, bounded: 24 connections, a fixed overall rate, and a hard duration cap.
+const LOAD = { connections: 24, rate: 300 };
+let fx: LbFixture;
+let port: number;
+let image: string;
+let instances: DemoInstance[] = [];
+let serial = 0;
+
+beforeAll(async () => {
+  image = (await buildDemoApp('1.0.0')).ref;
+  port = await freePort();
+  fx = await startLbFixture(SUITE, [appModel('demo', port, { drainTimeoutMs: 10_000 })]);
+  instances = await Promise.all([0, 1, 2].map(() => startInstance()));
+  for (const instance of instances) await fx.lb.addInstance('demo', instance);
+});
+
+afterAll(async () => {
+  await removeTestContainers({ runId: testRunId(), suite: SUITE });
+});
+
+function startInstance(): Promise<DemoInstance> {
+  serial += 1;
+  return startDemoInstance(SUITE, image, `demo-${serial}`);
+}
+
+/** start new → add (checked, ready) → retire old (drained, no old worker) → stop → remove. */
+async function replace(old: DemoInstance): Promise<DemoInstance> {
+  const fresh = await startInstance();
+  await fx.lb.addInstance('demo', fresh);
+  await fx.lb.retireInstance('demo', old.name);
+  await stopDemoInstance(old.id);
+  return fresh;
+}
+
+/** Real structural changes: a timeout, and an extra app coming and going. */
+async function reloads(count: number, extraPort: number, until: () => boolean): Promise<number> {
+  let done = 0;
+  while (done < count) {
+    const base = fx.lb.model;
+    const apps = base.apps.filter((a) => a.name !== 'extra');
+    if (done % 4 === 1) apps.push(appModel('extra', extraPort));
+    const next: LbStructure = {
+      ...base,
+      apps,
+      timeouts: { ...DEFAULT_TIMEOUTS, serverMs: 31_000 + done * 100 },
+    };
+    const outcome = await fx.lb.applyStructure(next);
+    if (!outcome.reloaded) throw new Error(`structural change ${done} did not reload`);
+    done += 1;
+    // Spread the reloads over the replacements rather than bunching them at the start.
+    if (!until()) await new Promise((r) => setTimeout(r, 400));
+  }
+  return done;
+}
+
+function assertNoDrop(summary: LoadSummary) {
+  expect(summary.errors).toBe(0);
+  expect(summary.timeouts).toBe(0);
+  expect(summary.non2xx).toBe(0);
+  expect(summary.ok2xx).toBe(summary.requests);
+}
+
+describe('zero dropped requests through HAProxy', () => {
+  it('replaces every instance twice, one at a time, during 20 reloads, without a failed request', async () => {
+    const quiet = await startLoad({ url: `http://127.0.0.1:${port}/`, ...LOAD, maxDurationSec: 6 }).result;
+    console.log(formatLoad('baseline (no changes)', quiet));
+    assertNoDrop(quiet);
+
+    const load = startLoad({ url: `http://127.0.0.1:${port}/`, ...LOAD, maxDurationSec: 120 });
+    let replacing = true;
+    const reloading = reloads(20, await freePort(), () => !replacing);
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < instances.length; i++) instances[i] = await replace(instances[i]!);
+    }
+    replacing = false;
+    const reloadCount = await reloading;
+    load.stop();
+    const during = await load.result;
+    console.log(formatLoad('during 6 replacements and 20 reloads', during));
+    console.log(
+      `latency change: p50 ${quiet.p50Ms}ms -> ${during.p50Ms}ms, p99 ${quiet.p99Ms}ms -> ${during.p99Ms}ms`,
+    );
+
+    expect(reloadCount).toBe(20);
+    expect(during.ratePerSec).toBeGreaterThanOrEqual(200);
+    assertNoDrop(during);
+    const servers = fx.lb.model.apps.find((a) => a.name === 'demo')!.servers;
+    expect(servers.map((s) => s.name).sort()).toEqual(instances.map((i) => i.name).sort());
+    expect(servers.every((s) => s.state === 'ready')).toBe(true);
+    expect(serial).toBe(9);
+  });
+
+  it('survives an instance killed with SIGKILL under load: retries and redispatch hide it', async () => {
+    const stot = async () =>
+      (await fx.lb.runtime.showStat()).find((r) => r.proxy === 'be_demo' && r.server === 'BACKEND')!.stot;
+    const victim = instances[0]!;
+    const load = startLoad({ url: `http://127.0.0.1:${port}/`, ...LOAD, maxDurationSec: 60 });
+    const start = await stot();
+    await waitFor(async () => ((await stot()) > start + 600 ? true : undefined), {
+      what: 'traffic before the kill',
+    });
+    await killDemoInstance(victim.id);
+    await waitFor(
+      async () =>
+        (await fx.lb.runtime.serverStat('be_demo', victim.name))?.status.startsWith('DOWN')
+          ? true
+          : undefined,
+      {
+        what: "HAProxy's check to mark the killed instance down",
+      },
+    );
+    const afterDown = await stot();
+    await waitFor(async () => ((await stot()) > afterDown + 600 ? true : undefined), {
+      what: 'traffic after the kill',
+    });
+    load.stop();
+    const summary = await load.result;
+    console.log(formatLoad('with one instance killed (SIGKILL)', summary));
+
+    expect(summary.ratePerSec).toBeGreaterThanOrEqual(200);
+    assertNoDrop(summary);
+    await fx.lb.retireInstance('demo', victim.name, { drainTimeoutMs: 1_000 });
+    expect(fx.lb.model.apps[0]!.servers.map((s) => s.name)).not.toContain(victim.name);
+  });
+});

@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DockerEngine,
@@ -83,6 +84,30 @@ describe('pullImage', () => {
     const err = await pullImage(engine, ref, { attempts: 2, initialDelayMs: 10 }).catch((e) => e);
     expect(err).toMatchObject({ code: DockerErrorCode.PullInterrupted, name: 'TransientError' });
     expect(err.message).toMatch(/connection refused/);
+  });
+});
+
+describe('pullImage against a registry that never answers', () => {
+  let silent: Server;
+  const held: Socket[] = [];
+
+  beforeAll(async () => {
+    silent = createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  });
+
+  afterAll(async () => {
+    for (const socket of held) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  it('gives up at its time bound with a PullTimeout', async () => {
+    const { port } = silent.address() as AddressInfo;
+    const ref = `127.0.0.1:${port}/demo-app@sha256:${'2'.repeat(64)}`;
+    await expect(pullImage(engine, ref, { timeoutMs: 1_500 })).rejects.toMatchObject({
+      code: DockerErrorCode.PullTimeout,
+      message: expect.stringContaining('did not finish within 1500ms'),
+    });
   });
 });
 

@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import bcrypt from 'bcryptjs';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import {
   RegistryClient,
   resolveImage,
 } from '../../../src/docker/index.ts';
+import { createLogger } from '../../../src/log/index.ts';
 import { removeTestContainers } from '../../support/cleanup.ts';
 import {
   type DemoRegistry,
@@ -84,10 +86,21 @@ describe('a registry that requires credentials (htpasswd)', () => {
     expect(bad).toMatchObject({ code: DockerErrorCode.RegistryAuthFailed });
     expect(bad.message).not.toContain(WRONG);
 
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
     const good = await pullImage(engine, resolved.ref, {
       credentials: { [registry.host]: { username: USER, password: PASSWORD } },
+      logger: createLogger({ destination: sink, level: 'debug' }),
+      progressIntervalMs: 0,
     });
     expect(good.pulled).toBe(true);
+    expect(lines.join('')).toContain('image pulled');
+    expect(lines.join('')).not.toContain(PASSWORD);
     expect(await isImagePresent(engine, resolved.ref)).toBe(true);
   });
 });

@@ -51,6 +51,13 @@ export class DockerRuntime {
       );
       return { id: container.id, name: options.name! };
     } catch (err) {
+      if (isNotFound(err)) {
+        throw new GlintError(
+          DockerErrorCode.ImageNotPresent,
+          `cannot create ${options.name}: the engine does not have ${spec.image.ref}; pull it before creating the container`,
+          { cause: err, details: { image: spec.image.ref } },
+        );
+      }
       throw translateEngineError(err, `creating container ${options.name} from ${spec.image.ref}`);
     }
   }

@@ -35,6 +35,8 @@ export const DockerErrorCode = {
   EngineUnreachable: 'EngineUnreachable',
   /** The engine refused a call. */
   EngineError: 'EngineError',
+  /** The engine lacks the image a container is to be created from: pull it first. */
+  ImageNotPresent: 'ImageNotPresent',
   /** No container with this id or name. */
   ContainerNotFound: 'ContainerNotFound',
   /** A container with the instance's name already exists. */

@@ -148,6 +148,17 @@ describe('DockerRuntime', () => {
     expect(result.output).toContain('err');
   });
 
+  it('refuses to create from an image the engine has not pulled, saying to pull it', async () => {
+    const missing = {
+      ...image,
+      digest: `sha256:${'3'.repeat(64)}`,
+      ref: `${image.repository}@sha256:${'3'.repeat(64)}`,
+    };
+    await expect(runtime.create(demoInstanceSpec(SUITE, missing))).rejects.toMatchObject({
+      code: DockerErrorCode.ImageNotPresent,
+    });
+  });
+
   it('reports a container that does not exist as absent, and its port as an error', async () => {
     expect(await runtime.inspect('glint-no-such-container')).toBeUndefined();
     await expect(runtime.hostPort('glint-no-such-container', 8080)).rejects.toMatchObject({

@@ -69,3 +69,35 @@ export function toEngineEvent(raw: RawEngineMessage): EngineEvent | undefined {
 export function eventKey(raw: RawEngineMessage): string {
   return `${raw.timeNano ?? raw.time}|${raw.Actor?.ID ?? raw.id}|${raw.Action ?? raw.status}`;
 }
+
+/**
+ * Where to resume the stream after a reconnect. The engine's `since` has one-second precision,
+ * so the last second is replayed; events of that second already delivered are dropped.
+ */
+export class EventCursor {
+  #sinceSec: number | undefined;
+  #seen = new Set<string>();
+
+  constructor(sinceSec?: number) {
+    this.#sinceSec = sinceSec;
+  }
+
+  get sinceSec(): number | undefined {
+    return this.#sinceSec;
+  }
+
+  /** True when the message is new and should be delivered; advances the cursor. */
+  accept(raw: RawEngineMessage): boolean {
+    const sec = raw.time ?? Math.floor((raw.timeNano ?? 0) / 1e9);
+    const key = eventKey(raw);
+    if (this.#sinceSec !== undefined && sec < this.#sinceSec) return false;
+    if (sec === this.#sinceSec) {
+      if (this.#seen.has(key)) return false;
+    } else {
+      this.#sinceSec = sec;
+      this.#seen = new Set();
+    }
+    this.#seen.add(key);
+    return true;
+  }
+}

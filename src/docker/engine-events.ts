@@ -4,7 +4,7 @@ import { silentLogger } from '../log/index.ts';
 import { type DockerEngine, dockerodeOf } from './engine.ts';
 import {
   type EngineEvent,
-  eventKey,
+  EventCursor,
   type RawEngineMessage,
   toEngineEvent,
   WATCHED_ACTIONS,
@@ -34,8 +34,7 @@ export class EngineEvents {
   readonly #opts: EngineEventsOptions;
   readonly #logger: Logger;
   readonly #abort = new AbortController();
-  #sinceSec: number | undefined;
-  #seenAtSince = new Set<string>();
+  #cursor: EventCursor | undefined;
   #loop: Promise<void> | undefined;
 
   constructor(engine: DockerEngine, opts: EngineEventsOptions) {
@@ -86,13 +85,14 @@ export class EngineEvents {
   }
 
   async #open(signal: AbortSignal): Promise<Readable> {
-    if (this.#sinceSec === undefined) this.#sinceSec = Math.floor(Date.now() / 1000);
+    // Before any event, resume from when glint first connected (this host's clock).
+    this.#cursor ??= new EventCursor(Math.floor(Date.now() / 1000));
     const label = [
       `${GLINT_LABELS.managed}=true`,
       ...Object.entries(this.#opts.labels ?? {}).map(([k, v]) => `${k}=${v}`),
     ];
     const opts = {
-      since: this.#sinceSec,
+      since: this.#cursor.sinceSec,
       filters: { type: ['container'], event: [...WATCHED_ACTIONS], label },
       abortSignal: signal,
     };
@@ -114,15 +114,7 @@ export class EngineEvents {
   }
 
   #deliver(raw: RawEngineMessage): void {
-    const sec = raw.time ?? Math.floor((raw.timeNano ?? 0) / 1e9);
-    const key = eventKey(raw);
-    if (this.#sinceSec !== undefined && sec < this.#sinceSec) return;
-    if (sec === this.#sinceSec && this.#seenAtSince.has(key)) return;
-    if (sec !== this.#sinceSec) {
-      this.#sinceSec = sec;
-      this.#seenAtSince = new Set();
-    }
-    this.#seenAtSince.add(key);
+    if (!this.#cursor?.accept(raw)) return;
     const event = toEngineEvent(raw);
     if (!event) return;
     try {

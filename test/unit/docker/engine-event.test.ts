@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { EventCursor } from '../../../src/docker/engine-event.ts';
 import { toEngineEvent } from '../../../src/docker/index.ts';
 import { JsonLineSplitter } from '../../../src/docker/json-lines.ts';
 
@@ -64,5 +65,31 @@ describe('JsonLineSplitter', () => {
     const splitter = new JsonLineSplitter();
     splitter.push('{"x":1}');
     expect(splitter.end()).toEqual([{ x: 1 }]);
+  });
+});
+
+describe('EventCursor', () => {
+  const at = (time: number, id: string, Action = 'start') => ({
+    Type: 'container',
+    Action,
+    id,
+    Actor: { ID: id },
+    time,
+    timeNano: time * 1e9,
+  });
+
+  it('drops the replay of the resumed second but keeps what is new in it', () => {
+    const cursor = new EventCursor(100);
+    expect(cursor.accept(at(100, 'a'))).toBe(true);
+    expect(cursor.accept(at(100, 'a'))).toBe(false);
+    expect(cursor.accept(at(100, 'a', 'die'))).toBe(true);
+    expect(cursor.accept(at(101, 'b'))).toBe(true);
+    expect(cursor.sinceSec).toBe(101);
+    expect(cursor.accept(at(101, 'b'))).toBe(false);
+  });
+
+  it('drops events from before the cursor', () => {
+    const cursor = new EventCursor(100);
+    expect(cursor.accept(at(99, 'a'))).toBe(false);
   });
 });

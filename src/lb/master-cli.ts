@@ -12,7 +12,12 @@ export type ReloadOutcome = {
   durationMs: number;
 };
 
-export type MasterCliOptions = { reloadTimeoutMs?: number; pollIntervalMs?: number };
+export type MasterCliOptions = { reloadTimeoutMs?: number; pollIntervalMs?: number; busyRetryMs?: number };
+
+function isRefused(err: unknown): boolean {
+  const cause = err instanceof Error ? (err.cause as NodeJS.ErrnoException | undefined) : undefined;
+  return cause?.code === 'ECONNREFUSED';
+}
 
 /** HAProxy's master CLI (`-S <socket>` in master-worker mode). */
 export class MasterCli {
@@ -21,8 +26,20 @@ export class MasterCli {
     private readonly opts: MasterCliOptions = {},
   ) {}
 
+  /**
+   * While the master re-executes for a reload (ours or anyone's) its socket refuses
+   * connections for ~150 ms, so a refusal is retried for a short while before it counts.
+   */
   async showProc(): Promise<ProcInfo> {
-    return parseShowProc(await sendSocketCommand(this.socketPath, 'show proc'));
+    const deadline = Date.now() + (this.opts.busyRetryMs ?? 3_000);
+    for (;;) {
+      try {
+        return parseShowProc(await sendSocketCommand(this.socketPath, 'show proc'));
+      } catch (err) {
+        if (Date.now() > deadline || !isRefused(err)) throw err;
+        await new Promise((r) => setTimeout(r, this.opts.pollIntervalMs ?? 25));
+      }
+    }
   }
 
   /**
@@ -63,7 +80,7 @@ export class MasterCli {
     let last: unknown;
     while (Date.now() < deadline) {
       try {
-        const info = await this.showProc();
+        const info = parseShowProc(await sendSocketCommand(this.socketPath, 'show proc'));
         if (info.reloads >= count) return info;
       } catch (err) {
         last = err; // the socket refuses connections while the master re-executes

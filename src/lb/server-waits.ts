@@ -1,3 +1,4 @@
+import { isTransient } from '../errors/index.ts';
 import type { StatRow } from './parse-show-stat.ts';
 import type { RuntimeApi } from './runtime-api.ts';
 
@@ -5,8 +6,9 @@ export type WaitOptions = { timeoutMs: number; pollIntervalMs?: number; signal?:
 export type WaitOutcome = { met: boolean; last: StatRow | undefined; waitedMs: number };
 
 /**
- * Polls the server's `show stat` row until `done` holds or the time is up. HAProxy errors
- * are thrown (the caller decides what a lost socket means); a missing row counts as not done.
+ * Polls the server's `show stat` row until `done` holds or the time is up. A missing row
+ * counts as not done; a socket hiccup (a reload hands the socket to a new worker) is retried
+ * until the deadline and thrown only if it persists. HAProxy refusing a command is thrown.
  */
 export async function pollServer(
   runtime: RuntimeApi,
@@ -19,9 +21,18 @@ export async function pollServer(
   let last: StatRow | undefined;
   for (;;) {
     opts.signal?.throwIfAborted();
-    last = await runtime.serverStat(backend, name);
-    if (last && done(last)) return { met: true, last, waitedMs: Date.now() - started };
-    if (Date.now() - started >= opts.timeoutMs) return { met: false, last, waitedMs: Date.now() - started };
+    let failure: unknown;
+    try {
+      last = await runtime.serverStat(backend, name);
+      if (last && done(last)) return { met: true, last, waitedMs: Date.now() - started };
+    } catch (err) {
+      if (!isTransient(err)) throw err;
+      failure = err;
+    }
+    if (Date.now() - started >= opts.timeoutMs) {
+      if (failure) throw failure;
+      return { met: false, last, waitedMs: Date.now() - started };
+    }
     await new Promise((r) => setTimeout(r, opts.pollIntervalMs ?? 100));
   }
 }

@@ -1,6 +1,7 @@
-import { createRequire } from 'node:module';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
-// autocannon ships no types; this is the slice of its API the tests use.
+// autocannon ships no types; this is the slice of its result the tests use.
 type AutocannonResult = {
   requests: { total: number; average: number };
   latency: { p50: number; p99: number; max: number };
@@ -10,10 +11,9 @@ type AutocannonResult = {
   '2xx': number;
   duration: number;
 };
-type AutocannonInstance = Promise<AutocannonResult> & { stop(): void };
-type Autocannon = (opts: Record<string, unknown>) => AutocannonInstance;
+type ChildMessage = { result?: AutocannonResult; error?: string };
 
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+const CHILD = fileURLToPath(new URL('./http-load-child.mjs', import.meta.url));
 
 export type LoadOptions = {
   /** A loopback URL: test traffic never leaves the machine. */
@@ -41,18 +41,26 @@ export type LoadSummary = {
 
 export type RunningLoad = { stop(): void; result: Promise<LoadSummary> };
 
-/** Bounded HTTP load with autocannon (rate, connections and duration all capped). */
+/**
+ * Bounded HTTP load with autocannon (rate, connections and duration all capped), run in a
+ * child process so the orchestration in the test does not distort the latencies it measures.
+ */
 export function startLoad(opts: LoadOptions): RunningLoad {
   if (!/^http:\/\/127\.\d+\.\d+\.\d+[:/]/.test(opts.url))
     throw new Error(`load only goes to loopback, not ${opts.url}`);
-  const instance = autocannon({
+  const args = {
     url: opts.url,
     connections: opts.connections,
     overallRate: opts.rate,
     duration: opts.maxDurationSec,
     timeout: opts.timeoutSec ?? 10,
+  };
+  const child = fork(CHILD, [JSON.stringify(args)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const raw = new Promise<AutocannonResult>((resolve, reject) => {
+    child.once('message', (m: ChildMessage) => (m.result ? resolve(m.result) : reject(new Error(m.error))));
+    child.once('exit', (code) => reject(new Error(`load generator exited (${code}) without a result`)));
   });
-  const result = instance.then((r) => ({
+  const result = raw.then((r) => ({
     requests: r.requests.total,
     ok2xx: r['2xx'],
     non2xx: r.non2xx,
@@ -64,7 +72,12 @@ export function startLoad(opts: LoadOptions): RunningLoad {
     durationSec: r.duration,
     ratePerSec: Math.round(r.requests.total / Math.max(r.duration, 0.001)),
   }));
-  return { stop: () => instance.stop(), result };
+  return {
+    stop: () => {
+      if (child.connected) child.send('stop');
+    },
+    result,
+  };
 }
 
 export function formatLoad(label: string, s: LoadSummary): string {

@@ -69,6 +69,26 @@ async function reloads(count: number, extraPort: number, until: () => boolean): 
   return done;
 }
 
+/** Traffic flows, one instance dies abruptly, HAProxy notices, traffic keeps flowing. */
+async function killUnderLoad(victim: DemoInstance, stot: () => Promise<number>) {
+  const start = await stot();
+  await waitFor(async () => ((await stot()) > start + 600 ? true : undefined), {
+    what: 'traffic before the kill',
+  });
+  await killDemoInstance(victim.id);
+  await waitFor(
+    async () =>
+      (await fx.lb.runtime.serverStat('be_demo', victim.name))?.status.startsWith('DOWN') ? true : undefined,
+    {
+      what: "HAProxy's check to mark the killed instance down",
+    },
+  );
+  const afterDown = await stot();
+  await waitFor(async () => ((await stot()) > afterDown + 600 ? true : undefined), {
+    what: 'traffic after the kill',
+  });
+}
+
 function assertNoDrop(summary: LoadSummary) {
   expect(summary.errors).toBe(0);
   expect(summary.timeouts).toBe(0);
@@ -85,12 +105,15 @@ describe('zero dropped requests through HAProxy', () => {
     const load = startLoad({ url: `http://127.0.0.1:${port}/`, ...LOAD, maxDurationSec: 120 });
     let replacing = true;
     const reloading = reloads(20, await freePort(), () => !replacing);
-    for (let round = 0; round < 2; round++) {
-      for (let i = 0; i < instances.length; i++) instances[i] = await replace(instances[i]!);
+    let reloadCount: number;
+    try {
+      for (let round = 0; round < 2; round++) {
+        for (let i = 0; i < instances.length; i++) instances[i] = await replace(instances[i]!);
+      }
+    } finally {
+      replacing = false;
+      reloadCount = await reloading.finally(() => load.stop());
     }
-    replacing = false;
-    const reloadCount = await reloading;
-    load.stop();
     const during = await load.result;
     console.log(formatLoad('during 6 replacements and 20 reloads', during));
     console.log(
@@ -111,25 +134,11 @@ describe('zero dropped requests through HAProxy', () => {
       (await fx.lb.runtime.showStat()).find((r) => r.proxy === 'be_demo' && r.server === 'BACKEND')!.stot;
     const victim = instances[0]!;
     const load = startLoad({ url: `http://127.0.0.1:${port}/`, ...LOAD, maxDurationSec: 60 });
-    const start = await stot();
-    await waitFor(async () => ((await stot()) > start + 600 ? true : undefined), {
-      what: 'traffic before the kill',
-    });
-    await killDemoInstance(victim.id);
-    await waitFor(
-      async () =>
-        (await fx.lb.runtime.serverStat('be_demo', victim.name))?.status.startsWith('DOWN')
-          ? true
-          : undefined,
-      {
-        what: "HAProxy's check to mark the killed instance down",
-      },
-    );
-    const afterDown = await stot();
-    await waitFor(async () => ((await stot()) > afterDown + 600 ? true : undefined), {
-      what: 'traffic after the kill',
-    });
-    load.stop();
+    try {
+      await killUnderLoad(victim, stot);
+    } finally {
+      load.stop();
+    }
     const summary = await load.result;
     console.log(formatLoad('with one instance killed (SIGKILL)', summary));
 

@@ -7,7 +7,7 @@ export {
   parseStatusRange,
 } from './health-check.ts';
 export {
-  type HealthPhase,
+  HealthPhase,
   type HealthPolicy,
   type HealthState,
   initialHealthState,

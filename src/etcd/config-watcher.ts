@@ -103,9 +103,17 @@ export class ConfigWatcher extends EventEmitter<WatcherEvents> {
     );
     this.#mirror = new Map(res.responses.flatMap((r) => r.kvs ?? []).map((kv) => [kv.key, kv]));
     this.#revision = res.revision;
-    this.#watches = roots.map((root) =>
+    // One watcher over the whole prefix rather than one per root: etcd3 mishandles cancelling
+    // sibling watchers that etcd is cancelling itself (compaction after a reconnect).
+    const isMirrored = (key: string) => roots.some((root) => key.startsWith(root));
+    const root = `${k.prefix}/`;
+    this.#watches = [
       this.#client.watchPrefix(root, res.revision + 1, {
-        onEvents: (events, revision) => this.#apply(events, revision),
+        onEvents: (events, revision) =>
+          this.#apply(
+            events.filter((e) => isMirrored(e.kv.key)),
+            revision,
+          ),
         onCompacted: () => void this.#resync(),
         onDisconnected: (err) =>
           this.#log.warn({ err: err.message, root }, 'config watch disconnected; resuming'),
@@ -115,7 +123,7 @@ export class ConfigWatcher extends EventEmitter<WatcherEvents> {
           void this.#resync();
         },
       }),
-    );
+    ];
   }
 
   #apply(events: WatchEvent[], revision: number): void {

@@ -25,6 +25,9 @@ export type EtcdConnectOptions = {
   callTimeoutMs?: number;
 };
 
+/** A cancel waits for etcd's acknowledgement; past this, the stream is gone anyway. */
+const WATCH_CANCEL_TIMEOUT_MS = 2_000;
+
 export type WatchEvent = { type: 'put' | 'delete'; kv: KeyValue };
 
 export type WatchHandlers = {
@@ -117,13 +120,28 @@ export class EtcdClient {
       }));
       handlers.onEvents(events, Number(res.header.revision));
     });
+    // etcd3 drops a watcher it saw cancelled (a compacted start revision arrives as a cancel,
+    // often with an empty reason); cancelling it again would wait forever for an 'end'.
+    let dropped = false;
     watcher.on('error', (err: Error) => {
-      if (/compact/i.test(err.message)) handlers.onCompacted(err);
+      dropped = true;
+      if (/compact/i.test(err.message) || /Watcher canceled/i.test(err.message)) handlers.onCompacted(err);
       else handlers.onError?.(err);
     });
     watcher.on('disconnected', (err: Error) => handlers.onDisconnected?.(err));
     watcher.on('connected', () => handlers.onConnected?.());
-    return { cancel: () => watcher.cancel().catch(() => undefined) };
+    return {
+      cancel: async () => {
+        if (dropped) return;
+        dropped = true;
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, WATCH_CANCEL_TIMEOUT_MS);
+        });
+        await Promise.race([watcher.cancel().catch(() => undefined), timeout]);
+        clearTimeout(timer);
+      },
+    };
   }
 
   /** A raw etcd3 lease; use KeptLease for one whose loss is noticed in time. */

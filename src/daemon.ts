@@ -1,8 +1,14 @@
 import { createServer, type Server } from 'node:http';
-import Docker from 'dockerode';
 import { Etcd3 } from 'etcd3';
 import { createApi, type ReadinessCheck, untilAborted } from './api/index.ts';
-import { type GlintConfig, readSecret, resolveAdminToken } from './config/index.ts';
+import { type GlintConfig, readRegistryAccess, readSecret, resolveAdminToken } from './config/index.ts';
+import {
+  DockerEngine,
+  DockerRuntime,
+  RegistryAuthenticator,
+  RegistryClient,
+  resolveImage,
+} from './docker/index.ts';
 import { GlintError } from './errors/index.ts';
 import type { Logger } from './log/index.ts';
 
@@ -10,17 +16,17 @@ export type Daemon = { url: string; close: () => Promise<void> };
 
 const VERSION = '0.1.0';
 
-function dockerClient(config: GlintConfig): Docker {
+function dockerEngine(config: GlintConfig): DockerEngine {
   const endpoint = config.docker.endpoints[0]!;
   if (endpoint.url) {
     const url = new URL(endpoint.url);
-    return new Docker({
+    return new DockerEngine({
       host: url.hostname,
       port: Number(url.port || 2375),
       protocol: url.protocol === 'https:' ? 'https' : 'http',
     });
   }
-  return new Docker({ socketPath: endpoint.socketPath ?? '/var/run/docker.sock' });
+  return new DockerEngine({ socketPath: endpoint.socketPath ?? '/var/run/docker.sock' });
 }
 
 async function etcdClient(config: GlintConfig): Promise<Etcd3> {
@@ -29,14 +35,26 @@ async function etcdClient(config: GlintConfig): Promise<Etcd3> {
   return new Etcd3({ hosts: endpoints, ...(auth ? { auth } : {}), dialTimeout: 2_000 });
 }
 
-function describeApps(config: GlintConfig, log: Logger) {
+/**
+ * Says what the daemon manages: per app the declared shape, the image the declared version
+ * resolves to (digest and stamp, checked against the registry), and the instances running now.
+ * A registry that can't answer is a warning here, not a reason to stop serving.
+ */
+async function describeApps(config: GlintConfig, docker: DockerEngine, log: Logger): Promise<void> {
+  const access = await readRegistryAccess(config);
+  const registry = new RegistryClient({
+    authenticator: new RegistryAuthenticator(access.credentials),
+    plainHttpHosts: access.plainHttpHosts,
+    timeoutMs: 5_000,
+  });
+  const runtime = new DockerRuntime(docker, { logger: log });
   for (const [name, app] of Object.entries(config.apps)) {
+    const scope = log.child({ app: name });
     const route = app.routing.frontendPort
       ? `${app.routing.bind}:${app.routing.frontendPort}`
       : app.routing.hosts.join(', ') || 'no route';
-    log.info(
+    scope.info(
       {
-        app: name,
         image: app.image,
         version: app.version,
         instances: app.instances,
@@ -47,12 +65,30 @@ function describeApps(config: GlintConfig, log: Logger) {
       },
       'managing app',
     );
+    try {
+      const image = await resolveImage(registry, {
+        repository: app.image,
+        requested: app.version,
+        allowPrerelease: app.allowPrerelease,
+        requireStamp: app.requireStamp,
+      });
+      scope.info(
+        { ref: image.ref, version: image.version, revision: image.revision },
+        'declared version resolves to',
+      );
+    } catch (err) {
+      const e =
+        err instanceof GlintError ? { code: err.code, message: err.message } : { message: String(err) };
+      scope.warn(e, 'declared version cannot be resolved yet');
+    }
+    const running = await runtime.list({ app: name });
+    scope.info({ containers: running.map((c) => `${c.name} ${c.version} ${c.state}`) }, 'instances now');
   }
 }
 
 /** Composition root: wires the adapters and the API, and owns their shutdown. */
 export async function startDaemon(config: GlintConfig, log: Logger): Promise<Daemon> {
-  const docker = dockerClient(config);
+  const docker = dockerEngine(config);
   const etcd = await etcdClient(config);
   const admin = await resolveAdminToken(config.api.tokenFile);
   log.info(
@@ -61,10 +97,7 @@ export async function startDaemon(config: GlintConfig, log: Logger): Promise<Dae
   );
 
   const readiness: ReadinessCheck[] = [
-    {
-      name: 'docker',
-      check: (signal) => untilAborted(docker.ping(), signal, 'the Docker engine did not answer in time'),
-    },
+    { name: 'docker', check: (signal) => docker.ping(signal) },
     {
       name: 'etcd',
       check: (signal) => untilAborted(etcd.maintenance.status(), signal, 'etcd did not answer in time'),
@@ -91,7 +124,7 @@ export async function startDaemon(config: GlintConfig, log: Logger): Promise<Dae
   });
   const url = `http://${config.api.listen}`;
   log.info({ url }, 'API listening');
-  describeApps(config, log);
+  await describeApps(config, docker, log).catch((err) => log.warn({ err }, 'could not describe apps'));
 
   return {
     url,

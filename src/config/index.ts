@@ -8,4 +8,5 @@ export type { SecretSource } from './field-types.ts';
 export type { ConfigIssue } from './format-issues.ts';
 export { DEFAULT_CONFIG_FILE, loadConfig } from './load-config.ts';
 export { readSecret } from './read-secret.ts';
+export { type RegistryAccess, readRegistryAccess } from './registry-credentials.ts';
 export { validateConfig } from './validate-config.ts';

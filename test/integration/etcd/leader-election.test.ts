@@ -51,7 +51,7 @@ async function firstLeader(a: TsxChild, b: TsxChild): Promise<[TsxChild, TsxChil
 }
 
 describe('leader election between two daemon processes', () => {
-  it('elects exactly one, and after kill -9 of the leader the follower leads within the lease TTL', async () => {
+  it('elects exactly one; after kill -9 of the leader the follower leads once the lease expires (TTL plus etcd expiry tick)', async () => {
     const prefix = '/glint-elect-kill';
     const [a, b] = [daemon(prefix, 'daemon-a'), daemon(prefix, 'daemon-b')];
     const [leader, follower, first] = await firstLeader(a, b);

@@ -8,6 +8,9 @@ export type StatRow = {
   qcur: number;
   /** Sessions served since the worker started. */
   stot: number;
+  /** Requests retried (`wretr`) and redispatched to another server (`wredis`). */
+  retries: number;
+  redispatches: number;
   /** `UP`, `DOWN`, `DRAIN`, `MAINT`, `UP 1/2` while changing, ... */
   status: string;
   /** Result of the last health check, e.g. `L7OK`, `L4CON`, `L7STS`; empty before any check. */
@@ -29,6 +32,8 @@ export function parseShowStat(output: string): StatRow[] {
     scur: col('scur'),
     qcur: col('qcur'),
     stot: col('stot'),
+    wretr: col('wretr'),
+    wredis: col('wredis'),
     status: col('status'),
     checkStatus: col('check_status'),
     checkCode: col('check_code'),
@@ -45,6 +50,8 @@ export function parseShowStat(output: string): StatRow[] {
         scur: Number(cell(idx.scur) || 0),
         qcur: Number(cell(idx.qcur) || 0),
         stot: Number(cell(idx.stot) || 0),
+        retries: Number(cell(idx.wretr) || 0),
+        redispatches: Number(cell(idx.wredis) || 0),
         status: cell(idx.status),
         checkStatus: cell(idx.checkStatus).replace(/^\* /, ''),
         checkCode: cell(idx.checkCode),

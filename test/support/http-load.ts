@@ -1,25 +1,14 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-// autocannon ships no types; this is the slice of its result the tests use.
-type AutocannonResult = {
-  requests: { total: number; average: number };
-  latency: { p50: number; p99: number; max: number };
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  '2xx': number;
-  duration: number;
-};
-type ChildMessage = { result?: AutocannonResult; error?: string };
-
 const CHILD = fileURLToPath(new URL('./http-load-child.mjs', import.meta.url));
 
 export type LoadOptions = {
   /** A loopback URL: test traffic never leaves the machine. */
   url: string;
+  /** Most sockets open at once (keep-alive). */
   connections: number;
-  /** Requests per second over all connections. */
+  /** Requests started per second, whatever the latency (open loop). */
   rate: number;
   /** Upper bound; `stop()` ends earlier. */
   maxDurationSec: number;
@@ -31,7 +20,10 @@ export type LoadSummary = {
   ok2xx: number;
   non2xx: number;
   errors: number;
+  errorCodes: Record<string, number>;
   timeouts: number;
+  /** Requests still without an answer when the run ended (counted as failures). */
+  unanswered: number;
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
@@ -41,37 +33,27 @@ export type LoadSummary = {
 
 export type RunningLoad = { stop(): void; result: Promise<LoadSummary> };
 
+type ChildMessage = { result?: Omit<LoadSummary, 'ratePerSec'> };
+
 /**
- * Bounded HTTP load with autocannon (rate, connections and duration all capped), run in a
- * child process so the orchestration in the test does not distort the latencies it measures.
+ * Bounded HTTP load (rate, sockets and duration all capped), generated in a child process so
+ * the orchestration in the test does not distort the latencies it measures.
  */
 export function startLoad(opts: LoadOptions): RunningLoad {
   if (!/^http:\/\/127\.\d+\.\d+\.\d+[:/]/.test(opts.url))
     throw new Error(`load only goes to loopback, not ${opts.url}`);
-  const args = {
-    url: opts.url,
-    connections: opts.connections,
-    overallRate: opts.rate,
-    duration: opts.maxDurationSec,
-    timeout: opts.timeoutSec ?? 10,
-  };
+  const args = { ...opts, durationSec: opts.maxDurationSec, timeoutSec: opts.timeoutSec ?? 10 };
   const child = fork(CHILD, [JSON.stringify(args)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const raw = new Promise<AutocannonResult>((resolve, reject) => {
-    child.once('message', (m: ChildMessage) => (m.result ? resolve(m.result) : reject(new Error(m.error))));
+  const result = new Promise<LoadSummary>((resolve, reject) => {
+    child.once('message', (m: ChildMessage) => {
+      if (!m.result) return reject(new Error('load generator sent no result'));
+      resolve({
+        ...m.result,
+        ratePerSec: Math.round(m.result.requests / Math.max(m.result.durationSec, 0.001)),
+      });
+    });
     child.once('exit', (code) => reject(new Error(`load generator exited (${code}) without a result`)));
   });
-  const result = raw.then((r) => ({
-    requests: r.requests.total,
-    ok2xx: r['2xx'],
-    non2xx: r.non2xx,
-    errors: r.errors,
-    timeouts: r.timeouts,
-    p50Ms: r.latency.p50,
-    p99Ms: r.latency.p99,
-    maxMs: r.latency.max,
-    durationSec: r.duration,
-    ratePerSec: Math.round(r.requests.total / Math.max(r.duration, 0.001)),
-  }));
   return {
     stop: () => {
       if (child.connected) child.send('stop');
@@ -81,5 +63,8 @@ export function startLoad(opts: LoadOptions): RunningLoad {
 }
 
 export function formatLoad(label: string, s: LoadSummary): string {
-  return `${label}: ${s.requests} requests in ${s.durationSec.toFixed(1)}s (${s.ratePerSec}/s), 2xx ${s.ok2xx}, non-2xx ${s.non2xx}, errors ${s.errors}, timeouts ${s.timeouts}, p50 ${s.p50Ms}ms, p99 ${s.p99Ms}ms, max ${s.maxMs}ms`;
+  const codes = Object.entries(s.errorCodes)
+    .map(([code, n]) => `${code}×${n}`)
+    .join(' ');
+  return `${label}: ${s.requests} requests in ${s.durationSec.toFixed(1)}s (${s.ratePerSec}/s), 2xx ${s.ok2xx}, non-2xx ${s.non2xx}, errors ${s.errors}${codes ? ` (${codes})` : ''}, timeouts ${s.timeouts}, unanswered ${s.unanswered}, p50 ${s.p50Ms}ms, p99 ${s.p99Ms}ms, max ${s.maxMs}ms`;
 }

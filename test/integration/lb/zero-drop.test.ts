@@ -14,7 +14,7 @@ import { waitFor } from '../../support/wait-for.ts';
 import { appModel, freePort, type LbFixture, startLbFixture } from './lb-fixture.ts';
 
 const SUITE = 'lb-zero-drop';
-// At least 200 req/s, bounded: 24 connections, a fixed overall rate, and a hard duration cap.
+// At least 200 req/s, bounded: at most 24 sockets, a fixed rate, and a hard duration cap.
 const LOAD = { connections: 24, rate: 300 };
 let fx: LbFixture;
 let port: number;
@@ -90,7 +90,9 @@ async function killUnderLoad(victim: DemoInstance, stot: () => Promise<number>) 
 }
 
 function assertNoDrop(summary: LoadSummary) {
+  expect(summary.errorCodes).toEqual({});
   expect(summary.errors).toBe(0);
+  expect(summary.unanswered).toBe(0);
   expect(summary.timeouts).toBe(0);
   expect(summary.non2xx).toBe(0);
   expect(summary.ok2xx).toBe(summary.requests);
@@ -144,6 +146,12 @@ describe('zero dropped requests through HAProxy', () => {
 
     expect(summary.ratePerSec).toBeGreaterThanOrEqual(200);
     assertNoDrop(summary);
+    // The kill really hit traffic: HAProxy retried requests that the dead instance failed.
+    const victimStat = await fx.lb.runtime.serverStat('be_demo', victim.name);
+    console.log(
+      `HAProxy retries on the killed instance: ${victimStat?.retries}, redispatches: ${victimStat?.redispatches}`,
+    );
+    expect(victimStat!.retries + victimStat!.redispatches).toBeGreaterThan(0);
     await fx.lb.retireInstance('demo', victim.name, { drainTimeoutMs: 1_000 });
     expect(fx.lb.model.apps[0]!.servers.map((s) => s.name)).not.toContain(victim.name);
   });

@@ -6,7 +6,7 @@ import { parseShowStat } from '../../../src/lb/parse-show-stat.ts';
 // Answers captured from HAProxy 2.6.12.
 const SHOW_STAT = `# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,lbtot,tracked,type,rate,rate_lim,rate_max,check_status,check_code,check_duration,hrsp_1xx
 fe_a,FRONTEND,,,0,0,9978,0,0,0,0,0,0,,,,,OPEN,,,,,,,,,1,2,0,,,,0,0,0,0,,,,0
-be_a,s1,0,0,3,4,,12,0,0,,0,,0,0,0,0,UP,1,1,0,0,0,5,0,,1,4,7,,12,,2,0,,1,L7OK,200,1,0
+be_a,s1,0,0,3,4,,12,0,0,,0,,0,0,2,1,UP,1,1,0,0,0,5,0,,1,4,7,,12,,2,0,,1,L7OK,200,1,0
 be_a,s3,2,2,0,0,,0,0,0,,0,,0,0,0,0,DRAIN,1,1,0,0,0,5,0,,1,4,12,,0,,2,0,,0,* L4CON,,0,0
 be_a,BACKEND,0,0,3,4,1996,12,0,0,0,0,,0,0,0,0,UP,1,1,0,,0,5,0,,1,4,0,,12,,1,0,,1,,,,0
 `;
@@ -28,6 +28,8 @@ describe('parseShowStat', () => {
       scur: 3,
       qcur: 0,
       stot: 12,
+      retries: 2,
+      redispatches: 1,
       status: 'UP',
       checkStatus: 'L7OK',
       checkCode: '200',

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { Etcd3 } from 'etcd3';
+import { hostname } from 'node:os';
 import { createApi, type ReadinessCheck, untilAborted } from './api/index.ts';
 import { type GlintConfig, readRegistryAccess, readSecret, resolveAdminToken } from './config/index.ts';
 import {
@@ -10,6 +10,7 @@ import {
   resolveImage,
 } from './docker/index.ts';
 import { GlintError } from './errors/index.ts';
+import { connectEtcd, type EtcdClient, LeaderElection } from './etcd/index.ts';
 import type { Logger } from './log/index.ts';
 
 export type Daemon = { url: string; close: () => Promise<void> };
@@ -29,10 +30,28 @@ function dockerEngine(config: GlintConfig): DockerEngine {
   return new DockerEngine({ socketPath: endpoint.socketPath ?? '/var/run/docker.sock' });
 }
 
-async function etcdClient(config: GlintConfig): Promise<Etcd3> {
-  const { endpoints, username, password } = config.etcd;
+async function etcdClient(config: GlintConfig): Promise<EtcdClient> {
+  const { endpoints, prefix, username, password } = config.etcd;
   const auth = username && password ? { username, password: await readSecret(password) } : undefined;
-  return new Etcd3({ hosts: endpoints, ...(auth ? { auth } : {}), dialTimeout: 2_000 });
+  return connectEtcd({
+    endpoints,
+    prefix,
+    ...(auth ? { auth } : {}),
+    dialTimeoutMs: 5_000,
+    callTimeoutMs: 2_000,
+  });
+}
+
+/** Several daemons may share one etcd: only the elected one will act; the others serve reads. */
+function startElection(config: GlintConfig, etcd: EtcdClient, log: Logger): LeaderElection {
+  const election = new LeaderElection(etcd, {
+    id: `${hostname()}-${process.pid}`,
+    address: `http://${config.api.listen}`,
+    ttlSeconds: Math.max(2, Math.round(config.etcd.leaseTtl / 1000)),
+    logger: log,
+  });
+  election.start();
+  return election;
 }
 
 /**
@@ -90,6 +109,7 @@ async function describeApps(config: GlintConfig, docker: DockerEngine, log: Logg
 export async function startDaemon(config: GlintConfig, log: Logger): Promise<Daemon> {
   const docker = dockerEngine(config);
   const etcd = await etcdClient(config);
+  const election = startElection(config, etcd, log);
   const admin = await resolveAdminToken(config.api.tokenFile);
   log.info(
     { source: admin.source, file: admin.source === 'env' ? undefined : config.api.tokenFile },
@@ -100,18 +120,23 @@ export async function startDaemon(config: GlintConfig, log: Logger): Promise<Dae
     { name: 'docker', check: (signal) => docker.ping(signal) },
     {
       name: 'etcd',
-      check: (signal) => untilAborted(etcd.maintenance.status(), signal, 'etcd did not answer in time'),
+      check: (signal) => untilAborted(etcd.get(etcd.keys.leader()), signal, 'etcd did not answer in time'),
     },
   ];
 
-  const api = createApi({ log, readiness, version: VERSION });
+  const api = createApi({
+    log,
+    readiness,
+    version: VERSION,
+    leadership: () => ({ isLeader: election.isLeader(), leader: election.knownLeader()?.address ?? null }),
+  });
   const [host, port] = config.api.listen.split(':') as [string, string];
   const server: Server = await new Promise((resolve, reject) => {
     // Not api.listen(): Express 5 hands listen errors to the callback, which would look like success.
     const s = createServer(api);
     s.listen(Number(port), host, () => resolve(s));
     s.once('error', (err: NodeJS.ErrnoException) => {
-      etcd.close();
+      void election.stop().finally(() => etcd.close());
       reject(
         err.code === 'EADDRINUSE'
           ? new GlintError(
@@ -131,6 +156,7 @@ export async function startDaemon(config: GlintConfig, log: Logger): Promise<Dae
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      await election.stop();
       etcd.close();
     },
   };

@@ -3,7 +3,13 @@ import type { Logger } from '../log/index.ts';
 import { errorHandler, notFound } from './api-error.ts';
 import { checkReadiness, type ReadinessCheck } from './readiness.ts';
 
-export type ApiDeps = { log: Logger; readiness: ReadinessCheck[]; version: string };
+export type ApiDeps = {
+  log: Logger;
+  readiness: ReadinessCheck[];
+  version: string;
+  /** Which daemon leads; followers serve reads and point writers at the leader. */
+  leadership: () => { isLeader: boolean; leader: string | null };
+};
 
 /**
  * The daemon's HTTP surface. `/healthz` says the process serves; `/readyz` says its
@@ -20,7 +26,7 @@ export function createApi(deps: ApiDeps): Express {
   app.get('/readyz', async (_req, res, next) => {
     try {
       const report = await checkReadiness(deps.readiness);
-      res.status(report.ready ? 200 : 503).json(report);
+      res.status(report.ready ? 200 : 503).json({ ...report, ...deps.leadership() });
     } catch (err) {
       next(err);
     }

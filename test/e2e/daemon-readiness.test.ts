@@ -56,7 +56,7 @@ afterAll(async () => {
 
 async function readyz(): Promise<{
   status: number;
-  body: { ready: boolean; checks: Record<string, { ok: boolean }> };
+  body: { ready: boolean; checks: Record<string, { ok: boolean }>; isLeader: boolean; leader: string | null };
 }> {
   const res = await fetch(`${apiUrl}/readyz`);
   return { status: res.status, body: (await res.json()) as never };
@@ -73,6 +73,11 @@ it('is ready once Docker and etcd answer, and generates a private admin token', 
     throw new Error(`${err.message}; daemon output: ${output}`);
   });
   expect(ready.body.checks).toEqual({ docker: { ok: true }, etcd: { ok: true } });
+  const leading = await waitFor(async () => {
+    const r = await readyz();
+    return r.body.isLeader ? r : undefined;
+  });
+  expect(leading.body.leader).toBe(apiUrl);
   expect(statSync(join(dir, 'api-token')).mode & 0o777).toBe(0o600);
   expect((await fetch(`${apiUrl}/healthz`)).status).toBe(200);
 });

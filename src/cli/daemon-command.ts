@@ -17,6 +17,7 @@ export async function daemonCommand(configFile: string): Promise<number> {
     throw err;
   }
   log.info({ configFile, apps: Object.keys(config.apps) }, 'declaration valid');
+  guardKnownClientCrash(log);
   let daemon: Awaited<ReturnType<typeof startDaemon>>;
   try {
     daemon = await startDaemon(config, log);
@@ -36,4 +37,22 @@ export async function daemonCommand(configFile: string): Promise<number> {
   await daemon.close();
   log.flush();
   return 0;
+}
+
+/**
+ * etcd3 1.1.2 throws "Failed to find watcher for IWatchResponse" from inside its stream
+ * handler when etcd and the client cancel the same watch at once (seen after compaction and
+ * reconnects). The watch is gone either way and the watchers re-list on their own, so that one
+ * error is logged and survived; anything else still ends the process.
+ */
+function guardKnownClientCrash(log: ReturnType<typeof createLogger>): void {
+  process.on('uncaughtException', (err) => {
+    if (err instanceof Error && err.message.includes('Failed to find watcher for IWatchResponse')) {
+      log.warn({ err: err.message }, 'etcd client dropped a cancelled watch; continuing');
+      return;
+    }
+    log.fatal({ err }, 'uncaught exception; exiting');
+    log.flush();
+    process.exit(1);
+  });
 }

@@ -1,13 +1,12 @@
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { GlintError } from '../errors/index.ts';
 import { type Logger, silentLogger } from '../log/index.ts';
-import { copyFileAtomic, installWithBackup, writeFileAtomic } from './config-files.ts';
+import { writeFileAtomic } from './config-files.ts';
+import { ConfigInstaller } from './config-installer.ts';
 import type { ConfigValidator } from './config-validator.ts';
-import { describeConfigRejection } from './describe-config-rejection.ts';
 import {
   backendName,
   findApp,
-  frontendName,
   type LbModel,
   type LbPaths,
   type LbServer,
@@ -26,6 +25,8 @@ import {
   withServerState,
 } from './model-edits.ts';
 import { OldWorkerTracker } from './old-worker-tracker.ts';
+import { parseServersState } from './parse-servers-state.ts';
+import type { StatRow } from './parse-show-stat.ts';
 import { renderHaproxyConfig, serverKeywords } from './render-haproxy-config.ts';
 import { RuntimeApi } from './runtime-api.ts';
 import { SerialQueue } from './serial-queue.ts';
@@ -65,6 +66,7 @@ export class HaproxyLoadBalancer {
   private readonly queue = new SerialQueue();
   private readonly log: Logger;
   private readonly oldWorkers: OldWorkerTracker;
+  private readonly files: ConfigInstaller;
 
   constructor(private readonly opts: HaproxyLoadBalancerOptions) {
     this.current = opts.model;
@@ -73,6 +75,7 @@ export class HaproxyLoadBalancer {
     this.runtime = new RuntimeApi(this.paths.adminSocket, { timeoutMs: opts.socketTimeoutMs ?? 5_000 });
     this.master = new MasterCli(this.paths.masterSocket, { reloadTimeoutMs: opts.reloadTimeoutMs ?? 15_000 });
     this.oldWorkers = new OldWorkerTracker(this.master, opts.pollIntervalMs ?? 100);
+    this.files = new ConfigInstaller(this.paths, opts.validator);
   }
 
   get model(): LbModel {
@@ -82,7 +85,7 @@ export class HaproxyLoadBalancer {
   /** Before HAProxy starts: a validated haproxy.cfg and a server-state file it can read. */
   async writeInitialConfig(): Promise<void> {
     await this.queue.run(async () => {
-      await this.writeValidated(this.current);
+      await this.files.write(this.current);
       await writeFile(this.paths.serverState, '1\n', { flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'EEXIST') throw err;
       });
@@ -110,11 +113,11 @@ export class HaproxyLoadBalancer {
       pollIntervalMs: this.opts.pollIntervalMs ?? 100,
       ...(opts.signal ? { signal: opts.signal } : {}),
     }).catch(async (err) => {
-      await this.takeOut(appName, server.name);
+      await this.removeInstance(appName, server.name);
       throw err;
     });
     if (!wait.met) {
-      await this.takeOut(appName, server.name);
+      await this.removeInstance(appName, server.name);
       const last = wait.last
         ? `${wait.last.checkStatus || 'no check yet'} ${wait.last.checkCode}`.trim()
         : 'none';
@@ -142,9 +145,29 @@ export class HaproxyLoadBalancer {
     name: string,
     opts: { drainTimeoutMs?: number; stopWaitTimeoutMs?: number; signal?: AbortSignal } = {},
   ): Promise<RetireOutcome> {
+    if (!this.requireApp(appName).servers.some((s) => s.name === name))
+      return { drained: true, waitedMs: 0, alreadyGone: true };
+    const drain = await this.drainInstance(appName, name, opts);
+    await this.removeInstance(appName, name, { cutSessions: !drain.drained });
+    await this.waitUntilStoppable(
+      appName,
+      name,
+      opts.stopWaitTimeoutMs ?? this.current.hardStopAfterMs + 5_000,
+    );
+    return { ...drain, alreadyGone: false };
+  }
+
+  /**
+   * First half of a retirement, for callers with a step in between (deregistering from etcd):
+   * `drain`, then wait until the server has no session and no queue, or the drain timeout.
+   */
+  async drainInstance(
+    appName: string,
+    name: string,
+    opts: { drainTimeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<{ drained: boolean; waitedMs: number }> {
     const app = this.requireApp(appName);
     const backend = backendName(appName);
-    if (!app.servers.some((s) => s.name === name)) return { drained: true, waitedMs: 0, alreadyGone: true };
     await this.queue.run(async () => {
       await this.runtime.setState(backend, name, 'drain');
       await this.commit(withServerState(this.current, appName, name, 'drain'));
@@ -156,13 +179,47 @@ export class HaproxyLoadBalancer {
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
     if (!wait.met) this.log.warn({ app: appName, instance: name, drainTimeoutMs }, 'lb: drain timed out');
-    await this.takeOut(appName, name, !wait.met);
-    await this.waitUntilStoppable(
-      appName,
-      name,
-      opts.stopWaitTimeoutMs ?? this.current.hardStopAfterMs + 5_000,
-    );
-    return { drained: wait.met, waitedMs: wait.waitedMs, alreadyGone: false };
+    return { drained: wait.met, waitedMs: wait.waitedMs };
+  }
+
+  /**
+   * Second half: `maint`, cut what is left when asked, `del server`, and drop it from the
+   * model and the file. Stop the container only once `canStopInstance` agrees.
+   */
+  async removeInstance(appName: string, name: string, opts: { cutSessions?: boolean } = {}): Promise<void> {
+    const backend = backendName(appName);
+    await this.queue.run(async () => {
+      await this.runtime.setState(backend, name, 'maint');
+      if (opts.cutSessions) await this.runtime.shutdownSessions(backend, name);
+      await this.deleteWhenIdle(backend, name);
+      await this.commit(withoutServer(this.current, appName, name));
+      this.log.info({ app: appName, instance: name }, 'lb: server deleted');
+    });
+  }
+
+  /**
+   * For a glint restarted while HAProxy kept running: takes the servers (and their ready,
+   * drain or maint state) of the model's apps from HAProxy, so the next file write keeps
+   * them. Call it before any other change; `writeInitialConfig` is for a HAProxy not yet started.
+   */
+  async adoptRunningServers(): Promise<LbServer[]> {
+    return this.queue.run(async () => {
+      const observed = parseServersState(await this.runtime.showServersState());
+      const apps = this.current.apps.map((app) => ({
+        ...app,
+        servers: observed
+          .filter((s) => s.backend === backendName(app.name))
+          .map(({ backend: _backend, ...server }) => server),
+      }));
+      await this.commit({ ...this.current, apps });
+      return apps.flatMap((a) => a.servers);
+    });
+  }
+
+  /** HAProxy's live view of an app's servers: status, last check, sessions. */
+  async observeServers(appName: string): Promise<StatRow[]> {
+    const backend = backendName(appName);
+    return (await this.runtime.showStat()).filter((r) => r.proxy === backend && r.server !== 'BACKEND');
   }
 
   /**
@@ -175,20 +232,19 @@ export class HaproxyLoadBalancer {
       const started = Date.now();
       const { model, removed } = mergeStructure(this.current, next);
       const text = renderHaproxyConfig(model);
-      const installed = await readFile(this.paths.config, 'utf8').catch(() => '');
-      if (text === installed) {
+      if (text === (await this.files.installed())) {
         this.current = model;
         return { reloaded: false, durationMs: Date.now() - started, removed };
       }
-      await this.writeCandidate(model, text);
+      await this.files.stage(model, text);
       await writeFileAtomic(this.paths.serverState, await this.runtime.showServersState());
-      await installWithBackup(this.paths.candidateConfig, this.paths.config, this.paths.previousConfig);
+      await this.files.installStaged();
       const before = serverKeys(this.current);
       try {
         const outcome = await this.master.reload();
         this.oldWorkers.superseded(outcome.previousWorkerPids, before);
       } catch (err) {
-        await copyFileAtomic(this.paths.previousConfig, this.paths.config);
+        await this.files.restorePrevious();
         throw err;
       }
       this.current = model;
@@ -254,18 +310,6 @@ export class HaproxyLoadBalancer {
     return server;
   }
 
-  /** `maint`, optionally cut what is left, `del server`, and drop it from the model and file. */
-  private async takeOut(appName: string, name: string, cutSessions = false): Promise<void> {
-    const backend = backendName(appName);
-    await this.queue.run(async () => {
-      await this.runtime.setState(backend, name, 'maint');
-      if (cutSessions) await this.runtime.shutdownSessions(backend, name);
-      await this.deleteWhenIdle(backend, name);
-      await this.commit(withoutServer(this.current, appName, name));
-      this.log.info({ app: appName, instance: name }, 'lb: server deleted');
-    });
-  }
-
   /** `del server` refuses while a connection is attached; those end quickly once in maint. */
   private async deleteWhenIdle(backend: string, name: string): Promise<void> {
     const deadline = Date.now() + 5_000;
@@ -283,29 +327,7 @@ export class HaproxyLoadBalancer {
   /** Mirrors a runtime change into the model and into haproxy.cfg, so a later reload keeps it. */
   private async commit(model: LbModel): Promise<void> {
     this.current = model;
-    await this.writeValidated(model);
-  }
-
-  /** Membership-only writes replace the file without touching `haproxy.cfg.prev`. */
-  private async writeValidated(model: LbModel): Promise<void> {
-    await this.writeCandidate(model, renderHaproxyConfig(model));
-    await rename(this.paths.candidateConfig, this.paths.config);
-  }
-
-  private async writeCandidate(model: LbModel, text: string): Promise<void> {
-    await writeFileAtomic(this.paths.candidateConfig, text);
-    const result = await this.opts.validator.validate(this.paths.candidateConfig);
-    if (result.valid) return;
-    await rm(this.paths.candidateConfig, { force: true });
-    const appOf = (section: string) =>
-      model.apps.find((a) => section === backendName(a.name) || section === frontendName(a.name))?.name;
-    const rejection = describeConfigRejection(text, result.output, appOf);
-    const subject = rejection.app ? ` for app "${rejection.app}"` : '';
-    throw new GlintError(
-      'LbConfigInvalid',
-      `HAProxy rejected the new configuration${subject}: ${rejection.reason}. Nothing was installed; the running configuration is unchanged.`,
-      { details: { ...(rejection.app ? { app: rejection.app } : {}), haproxy: rejection.reason } },
-    );
+    await this.files.write(model);
   }
 
   private requireApp(appName: string) {

@@ -27,6 +27,7 @@ export {
 } from './lb-model.ts';
 export { MasterCli, type ReloadOutcome } from './master-cli.ts';
 export type { LbStructure, LbStructureApp, ServerKey } from './model-edits.ts';
+export type { ObservedServer } from './parse-servers-state.ts';
 export type { ProcInfo } from './parse-show-proc.ts';
 export type { StatRow } from './parse-show-stat.ts';
 export { renderHaproxyConfig } from './render-haproxy-config.ts';

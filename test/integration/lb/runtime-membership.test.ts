@@ -129,6 +129,31 @@ describe('runtime membership against a real HAProxy', () => {
     );
   });
 
+  it('adopts the running servers and their states after a restart, and writes the same file', async () => {
+    const d = await backend('d');
+    await fx.lb.addInstance('web', { name: 'web-d', address: '127.0.0.1', port: d.port });
+    await fx.lb.setInstanceState('web', 'web-d', 'maint');
+    const fileBefore = readFileSync(`${fx.runDir}/haproxy.cfg`, 'utf8');
+    const restarted = new HaproxyLoadBalancer({
+      model: { ...fx.lb.model, apps: fx.lb.model.apps.map((a) => ({ ...a, servers: [] })) },
+      validator: new LocalBinaryValidator(),
+    });
+    const adopted = await restarted.adoptRunningServers();
+    expect(adopted.map((s) => [s.name, s.state])).toEqual([
+      ['web-a', 'ready'],
+      ['web-d', 'maint'],
+    ]);
+    expect(restarted.model).toEqual(fx.lb.model);
+    expect(readFileSync(`${fx.runDir}/haproxy.cfg`, 'utf8')).toBe(fileBefore);
+    const observed = await restarted.observeServers('web');
+    expect(observed.map((r) => [r.server, r.status])).toEqual([
+      ['web-a', 'UP'],
+      ['web-d', 'MAINT'],
+    ]);
+    await restarted.retireInstance('web', 'web-d');
+    expect(await restarted.runtime.serverStat('be_web', 'web-d')).toBeUndefined();
+  });
+
   it('fails with a clear reason, and changes nothing, when HAProxy is unreachable', async () => {
     const offline = new HaproxyLoadBalancer({
       model: { ...fx.lb.model, runDir: '/nonexistent/glint-haproxy' },

@@ -145,8 +145,13 @@ export class HaproxyLoadBalancer {
     name: string,
     opts: { drainTimeoutMs?: number; stopWaitTimeoutMs?: number; signal?: AbortSignal } = {},
   ): Promise<RetireOutcome> {
-    if (!this.requireApp(appName).servers.some((s) => s.name === name))
+    this.requireApp(appName);
+    // HAProxy's view decides: a server the model lost track of is still retired properly,
+    // and one HAProxy no longer has is simply forgotten.
+    if (!(await this.runtime.serverStat(backendName(appName), name))) {
+      await this.queue.run(() => this.commit(withoutServer(this.current, appName, name)));
       return { drained: true, waitedMs: 0, alreadyGone: true };
+    }
     const drain = await this.drainInstance(appName, name, opts);
     await this.removeInstance(appName, name, { cutSessions: !drain.drained });
     await this.waitUntilStoppable(

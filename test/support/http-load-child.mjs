@@ -1,13 +1,15 @@
 // An open-loop HTTP load generator in its own process (so the test's own work does not
-// distort latencies). Requests start at a fixed rate over a keep-alive agent capped at
-// `connections` sockets; every request is accounted for: a response (2xx or not), an error
+// distort latencies). Requests start at a fixed rate, spread over `connections` keep-alive
+// connections; every request is accounted for: a response (2xx or not), an error
 // (reset, refused, hang-up) or a timeout. Unlike autocannon it honours `Connection: close`,
 // so a request is never written onto a connection the server is closing and then lost.
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 
 const opts = JSON.parse(process.argv[2] ?? '{}');
-const agent = new Agent({ keepAlive: true, maxSockets: opts.connections });
+// One keep-alive socket per agent, used in turn: `connections` long-lived connections that sit
+// idle between requests, which is what a reload must not reset.
+const agents = Array.from({ length: opts.connections }, () => new Agent({ keepAlive: true, maxSockets: 1 }));
 const latencies = [];
 const tally = { requests: 0, ok2xx: 0, non2xx: 0, errors: 0, timeouts: 0, errorCodes: {} };
 let inFlight = 0;
@@ -33,6 +35,7 @@ function fire() {
       tally.errorCodes[detail] = (tally.errorCodes[detail] ?? 0) + 1;
     }
   };
+  const agent = agents[tally.requests % agents.length];
   const req = request(opts.url, { agent, timeout: opts.timeoutSec * 1000 }, (res) => {
     res.on('data', () => {});
     res.on('end', () => settle('response', res.statusCode));
@@ -77,7 +80,7 @@ function finish() {
         durationSec: (performance.now() - started) / 1000,
       },
     });
-    agent.destroy();
+    for (const agent of agents) agent.destroy();
     process.disconnect?.();
   }, 10);
 }

@@ -23,12 +23,21 @@ export class ConfigInstaller {
   /** A membership mirror: replaces the file, leaving `haproxy.cfg.prev` alone. */
   async write(model: LbModel): Promise<void> {
     await this.stage(model, renderHaproxyConfig(model));
-    await rename(this.paths.candidateConfig, this.paths.config);
+    await this.promote();
+  }
+
+  /** Moves a staged candidate in place, without keeping the previous file. */
+  promote(): Promise<void> {
+    return rename(this.paths.candidateConfig, this.paths.config).catch((err) => {
+      throw writeFailed(this.paths.config, err);
+    });
   }
 
   /** Writes and validates the candidate; throws `LbConfigInvalid` naming the app. */
   async stage(model: LbModel, text: string): Promise<void> {
-    await writeFileAtomic(this.paths.candidateConfig, text);
+    await writeFileAtomic(this.paths.candidateConfig, text).catch((err) => {
+      throw writeFailed(this.paths.candidateConfig, err);
+    });
     const result = await this.validator.validate(this.paths.candidateConfig);
     if (result.valid) return;
     await rm(this.paths.candidateConfig, { force: true });
@@ -52,4 +61,13 @@ export class ConfigInstaller {
   restorePrevious(): Promise<void> {
     return copyFileAtomic(this.paths.previousConfig, this.paths.config);
   }
+}
+
+function writeFailed(path: string, cause: unknown): GlintError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new GlintError(
+    'LbConfigWriteFailed',
+    `could not write ${path} (${reason}); check that HAProxy's run folder exists and is writable`,
+    { cause, details: { path } },
+  );
 }

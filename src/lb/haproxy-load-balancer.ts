@@ -293,6 +293,9 @@ export class HaproxyLoadBalancer {
     const app = this.requireApp(appName);
     const backend = backendName(appName);
     const { model, server } = withServerAdded(this.current, appName, { ...instance, state: 'drain' });
+    // Render and check the file first: a name or address HAProxy would refuse fails here,
+    // before anything changed in HAProxy.
+    await this.files.stage(model, renderHaproxyConfig(model));
     const keywords = ['id', String(server.id), ...serverKeywords(app.check)];
     await this.runtime.addServer(backend, server.name, server.address, server.port, keywords);
     try {
@@ -307,7 +310,8 @@ export class HaproxyLoadBalancer {
       });
       throw err;
     }
-    await this.commit(model);
+    this.current = model;
+    await this.files.promote();
     this.log.info(
       { app: appName, instance: server.name, id: server.id },
       'lb: server added, staged in drain',

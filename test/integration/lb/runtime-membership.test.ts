@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GlintError } from '../../../src/errors/index.ts';
 import { HaproxyLoadBalancer, LocalBinaryValidator } from '../../../src/lb/index.ts';
@@ -115,6 +117,17 @@ describe('runtime membership against a real HAProxy', () => {
     expect((await get()).body).toBe('served by a');
   });
 
+  it('refuses an instance name HAProxy could not take before touching HAProxy', async () => {
+    const before = (await fx.lb.observeServers('web')).map((r) => r.server);
+    await expect(
+      fx.lb.addInstance('web', { name: 'bad name', address: '127.0.0.1', port: 1 }),
+    ).rejects.toMatchObject({
+      code: 'LbInvalidModel',
+      message: expect.stringMatching(/app "web" servers\.bad name/),
+    });
+    expect((await fx.lb.observeServers('web')).map((r) => r.server)).toEqual(before);
+  });
+
   it('treats retiring an instance it does not know as done', async () => {
     expect(await fx.lb.retireInstance('web', 'never-added')).toEqual({
       drained: true,
@@ -155,8 +168,9 @@ describe('runtime membership against a real HAProxy', () => {
   });
 
   it('fails with a clear reason, and changes nothing, when HAProxy is unreachable', async () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'glint-lb-offline-'));
     const offline = new HaproxyLoadBalancer({
-      model: { ...fx.lb.model, runDir: '/nonexistent/glint-haproxy' },
+      model: { ...fx.lb.model, runDir },
       validator: new LocalBinaryValidator(),
     });
     const error = await offline
@@ -166,5 +180,19 @@ describe('runtime membership against a real HAProxy', () => {
     expect((error as GlintError).code).toBe('LbSocketUnreachable');
     expect((error as GlintError).message).toMatch(/check that HAProxy is running/);
     expect(offline.model.apps[0]!.servers.map((s) => s.name)).not.toContain('web-z');
+    expect(existsSync(join(runDir, 'haproxy.cfg'))).toBe(false);
+  });
+
+  it('says which folder it could not write to when the run folder is missing', async () => {
+    const lost = new HaproxyLoadBalancer({
+      model: { ...fx.lb.model, runDir: '/nonexistent/glint-haproxy' },
+      validator: new LocalBinaryValidator(),
+    });
+    await expect(
+      lost.addInstance('web', { name: 'web-y', address: '127.0.0.1', port: 1 }),
+    ).rejects.toMatchObject({
+      code: 'LbConfigWriteFailed',
+      message: expect.stringMatching(/\/nonexistent\/glint-haproxy.*run folder exists/),
+    });
   });
 });

@@ -11,6 +11,7 @@ import {
 } from './docker/index.ts';
 import { GlintError } from './errors/index.ts';
 import { connectEtcd, type EtcdClient, LeaderElection } from './etcd/index.ts';
+import { connectLoadBalancer, structureFromConfig } from './lb/index.ts';
 import type { Logger } from './log/index.ts';
 
 export type Daemon = { url: string; close: () => Promise<void> };
@@ -110,6 +111,17 @@ export async function startDaemon(config: GlintConfig, log: Logger): Promise<Dae
   const docker = dockerEngine(config);
   const etcd = await etcdClient(config);
   const election = startElection(config, etcd, log);
+  const { lb, haproxyRunning } = await connectLoadBalancer(structureFromConfig(config, process.cwd()), {
+    container: config.haproxy.container,
+    logger: log.child({ component: 'lb' }),
+  });
+  if (haproxyRunning)
+    log.info({ apps: lb.model.apps.map((a) => a.name) }, 'HAProxy serves the declared apps');
+  else
+    log.warn(
+      { runDir: lb.paths.config },
+      'HAProxy is not running; wrote its config (npm run stack:up starts it)',
+    );
   const admin = await resolveAdminToken(config.api.tokenFile);
   log.info(
     { source: admin.source, file: admin.source === 'env' ? undefined : config.api.tokenFile },
@@ -118,6 +130,7 @@ export async function startDaemon(config: GlintConfig, log: Logger): Promise<Dae
 
   const readiness: ReadinessCheck[] = [
     { name: 'docker', check: (signal) => docker.ping(signal) },
+    { name: 'haproxy', check: async () => void (await lb.master.showProc()) },
     {
       name: 'etcd',
       check: (signal) => untilAborted(etcd.get(etcd.keys.leader()), signal, 'etcd did not answer in time'),

@@ -232,12 +232,14 @@ export class HaproxyLoadBalancer {
    * file is never installed), save the servers' runtime state, install keeping the previous
    * file, reload on the master socket and confirm the new worker. Runtime membership is kept.
    */
-  async applyStructure(next: LbStructure): Promise<StructureOutcome> {
+  async applyStructure(next: LbStructure, opts: { force?: boolean } = {}): Promise<StructureOutcome> {
     return this.queue.run(async () => {
       const started = Date.now();
       const { model, removed } = mergeStructure(this.current, next);
       const text = renderHaproxyConfig(model);
-      if (text === (await this.files.installed())) {
+      // `force`: the running HAProxy may not run the installed file (a daemon start after a
+      // bootstrap config), so an identical file is no proof that nothing needs reloading.
+      if (!opts.force && text === (await this.files.installed())) {
         this.current = model;
         return { reloaded: false, durationMs: Date.now() - started, removed };
       }

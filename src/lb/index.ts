@@ -6,6 +6,7 @@ export {
   pickConfigValidator,
   type ValidationResult,
 } from './config-validator.ts';
+export { type ConnectedLoadBalancer, connectLoadBalancer } from './connect-load-balancer.ts';
 export {
   HaproxyLoadBalancer,
   type HaproxyLoadBalancerOptions,
@@ -32,4 +33,5 @@ export type { ProcInfo } from './parse-show-proc.ts';
 export type { StatRow } from './parse-show-stat.ts';
 export { renderHaproxyConfig } from './render-haproxy-config.ts';
 export { RuntimeApi } from './runtime-api.ts';
+export { structureFromConfig } from './structure-from-config.ts';
 export { type ModelProblem, validateLbModel } from './validate-lb-model.ts';

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { removeTestContainers } from '../support/cleanup.ts';
 import { type EtcdHandle, startEtcd } from '../support/etcd-container.ts';
 import { freePort } from '../support/free-port.ts';
+import { startHaproxy } from '../support/haproxy-container.ts';
 import { testRunId } from '../support/labels.ts';
 import { waitFor } from '../support/wait-for.ts';
 
@@ -15,11 +16,13 @@ let daemon: ChildProcess;
 let apiUrl: string;
 let dir: string;
 let output = '';
+let frontendPort: number;
 
 beforeAll(async () => {
   etcd = await startEtcd(SUITE);
   dir = mkdtempSync(join(tmpdir(), 'glint-daemon-'));
   const apiPort = await freePort();
+  frontendPort = await freePort();
   apiUrl = `http://127.0.0.1:${apiPort}`;
   const config = {
     etcd: { endpoints: [etcd.endpoint] },
@@ -32,7 +35,7 @@ beforeAll(async () => {
         instances: 1,
         port: 8080,
         health: { type: 'http', path: '/healthz' },
-        routing: { frontendPort: await freePort() },
+        routing: { frontendPort },
       },
     },
   };
@@ -62,22 +65,33 @@ async function readyz(): Promise<{
   return { status: res.status, body: (await res.json()) as never };
 }
 
-it('is ready once Docker and etcd answer, and generates a private admin token', async () => {
-  const ready = await waitFor(
+it('is not ready until HAProxy runs, and writes a config HAProxy starts from', async () => {
+  const waiting = await waitFor(
     async () => {
       const r = await readyz();
-      return r.status === 200 ? r : undefined;
+      return r.status === 503 && r.body.checks.etcd?.ok ? r : undefined;
     },
-    { what: 'daemon /readyz 200' },
+    { what: 'daemon /readyz answering' },
   ).catch((err: Error) => {
     throw new Error(`${err.message}; daemon output: ${output}`);
   });
-  expect(ready.body.checks).toEqual({ docker: { ok: true }, etcd: { ok: true } });
-  const leading = await waitFor(async () => {
-    const r = await readyz();
-    return r.body.isLeader ? r : undefined;
+  expect(waiting.body.checks.haproxy?.ok).toBe(false);
+
+  await startHaproxy(SUITE, join(dir, 'haproxy'));
+  const frontend = await waitFor(async () => {
+    const res = await fetch(`http://127.0.0.1:${frontendPort}/`);
+    return res.status === 503 ? ((await res.json()) as { error: { code: string } }) : undefined;
   });
-  expect(leading.body.leader).toBe(apiUrl);
+  expect(frontend.error.code).toBe('NoReadyInstance');
+});
+
+it('is ready once Docker, HAProxy and etcd answer, leads, and keeps its admin token private', async () => {
+  const ready = await waitFor(async () => {
+    const r = await readyz();
+    return r.status === 200 && r.body.isLeader ? r : undefined;
+  });
+  expect(ready.body.checks).toEqual({ docker: { ok: true }, haproxy: { ok: true }, etcd: { ok: true } });
+  expect(ready.body.leader).toBe(apiUrl);
   expect(statSync(join(dir, 'api-token')).mode & 0o777).toBe(0o600);
   expect((await fetch(`${apiUrl}/healthz`)).status).toBe(200);
 });

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { validateConfig } from '../../../src/config/index.ts';
+import { renderHaproxyConfig, structureFromConfig } from '../../../src/lb/index.ts';
+
+function declared(extra: Record<string, unknown> = {}) {
+  const result = validateConfig({
+    haproxy: { runDir: '.glint/haproxy', sharedFrontend: '127.0.0.1:8000' },
+    apps: {
+      web: {
+        image: 'demo',
+        version: '1.0.0',
+        instances: 2,
+        port: 8080,
+        health: { type: 'http', path: '/healthz', interval: '2s', timeout: '1s', healthyThreshold: 3 },
+        strategy: { drainTimeout: '15s' },
+        routing: { frontendPort: 8080, hosts: ['web.test'] },
+      },
+      worker: {
+        image: 'demo',
+        version: '1.0.0',
+        instances: 1,
+        port: 9000,
+        health: { type: 'tcp' },
+        routing: { hosts: ['worker.test'] },
+      },
+      ...extra,
+    },
+  });
+  if (!result.ok) throw new Error(JSON.stringify(result.issues));
+  return result.config;
+}
+
+describe('structureFromConfig', () => {
+  const structure = structureFromConfig(declared(), '/srv/glint');
+
+  it('resolves the run folder against the working directory', () => {
+    expect(structure.runDir).toBe('/srv/glint/.glint/haproxy');
+  });
+
+  it('gives an app its own frontend and its host names', () => {
+    expect(structure.apps[0]).toMatchObject({
+      name: 'web',
+      frontend: { bind: '127.0.0.1:8080' },
+      hosts: ['web.test'],
+      drainTimeoutMs: 15_000,
+      check: {
+        path: '/healthz',
+        intervalMs: 2_000,
+        timeoutMs: 1_000,
+        rise: 3,
+        fall: 3,
+        expectStatus: '200-399',
+      },
+    });
+    expect(structure.sharedFrontend).toEqual({ bind: '127.0.0.1:8000' });
+  });
+
+  it('asks only for an HTTP answer from apps glint probes without HTTP', () => {
+    expect(structure.apps[1]?.check).toMatchObject({ path: '/', expectStatus: '100-599' });
+    expect(structure.apps[1]?.frontend).toBeUndefined();
+  });
+
+  it('renders to a config with a backend per app', () => {
+    const text = renderHaproxyConfig({
+      ...structure,
+      apps: structure.apps.map((a) => ({ ...a, servers: [] })),
+    });
+    expect(text).toContain('backend be_web');
+    expect(text).toContain('backend be_worker');
+  });
+});

@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import type { Logger } from '../log/index.ts';
 import { errorHandler, notFound } from './api-error.ts';
 import { checkReadiness, type ReadinessCheck } from './readiness.ts';
+import { requireLeaderForWrites } from './require-leader.ts';
 
 export type ApiDeps = {
   log: Logger;
@@ -19,6 +20,7 @@ export function createApi(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(express.json({ limit: '256kb' }));
+  app.use(requireLeaderForWrites(deps.leadership));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', version: deps.version });

@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { removeTestContainers } from '../support/cleanup.ts';
+import { type DaemonProcess, readReadiness, startDaemonProcess } from '../support/daemon-process.ts';
+import { type EtcdHandle, startEtcd } from '../support/etcd-container.ts';
+import { freePort } from '../support/free-port.ts';
+import { testRunId } from '../support/labels.ts';
+import { waitFor } from '../support/wait-for.ts';
+
+const SUITE = 'e2e-daemon-failover';
+const LEASE_TTL_S = 2;
+let etcd: EtcdHandle;
+const daemons: DaemonProcess[] = [];
+
+async function start(): Promise<DaemonProcess> {
+  const daemon = await startDaemonProcess({
+    etcdEndpoint: etcd.endpoint,
+    frontendPort: await freePort(),
+    leaseTtl: `${LEASE_TTL_S}s`,
+  });
+  daemons.push(daemon);
+  return daemon;
+}
+
+async function leaderSeenBy(daemon: DaemonProcess, expected: string, isLeader: boolean) {
+  return waitFor(
+    async () => {
+      const r = await readReadiness(daemon.apiUrl);
+      return r.body.leader === expected && r.body.isLeader === isLeader ? r : undefined;
+    },
+    { timeoutMs: 20_000, what: `${daemon.apiUrl} to see ${expected} as leader` },
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}; daemon output: ${daemon.output().slice(-2000)}`);
+  });
+}
+
+function write(daemon: DaemonProcess) {
+  return fetch(`${daemon.apiUrl}/v1/deployments`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ app: 'web', version: '1.0.0' }),
+  });
+}
+
+beforeAll(async () => {
+  etcd = await startEtcd(SUITE);
+});
+
+afterAll(async () => {
+  for (const d of daemons) if (d.proc.exitCode === null && d.proc.signalCode === null) d.proc.kill('SIGKILL');
+  await removeTestContainers({ runId: testRunId(), suite: SUITE });
+});
+
+it('two daemons: one leads, the follower answers writes with 503 and the leader address', async () => {
+  const a = await start();
+  await leaderSeenBy(a, a.apiUrl, true);
+  const b = await start();
+  await leaderSeenBy(b, a.apiUrl, false);
+
+  const onFollower = await write(b);
+  expect(onFollower.status).toBe(503);
+  expect(await onFollower.json()).toEqual({
+    error: { code: 'NotLeader', message: expect.stringContaining(a.apiUrl), details: { leader: a.apiUrl } },
+  });
+  // The leader lets writes through to the routes (none is mounted here yet, hence 404, not 503).
+  expect((await write(a)).status).toBe(404);
+});
+
+it('kill -9 the leader: the follower leads after the lease expires; the old one comes back as follower', async () => {
+  const [a, b] = daemons as [DaemonProcess, DaemonProcess];
+  const killedAt = Date.now();
+  a.proc.kill('SIGKILL');
+  await a.exited;
+
+  await leaderSeenBy(b, b.apiUrl, true);
+  console.log(`daemon failover after kill -9: ${Date.now() - killedAt} ms (lease TTL ${LEASE_TTL_S} s)`);
+
+  const again = await start();
+  await leaderSeenBy(again, b.apiUrl, false);
+  expect((await write(again)).status).toBe(503);
+  expect((await write(b)).status).toBe(404);
+});

@@ -1,0 +1,69 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './free-port.ts';
+
+export type DaemonProcess = {
+  proc: ChildProcess;
+  apiUrl: string;
+  dir: string;
+  /** Everything the daemon printed so far (stdout and stderr). */
+  output: () => string;
+  exited: Promise<number | null>;
+};
+
+export type DaemonDeclaration = {
+  etcdEndpoint: string;
+  frontendPort: number;
+  leaseTtl?: string;
+  dir?: string;
+};
+
+/**
+ * Writes a one-app declaration into a fresh folder (token file, HAProxy run folder) and runs
+ * `glint daemon` on it as a child process, the way a user starts it. The caller ends it by pid.
+ */
+export async function startDaemonProcess(decl: DaemonDeclaration): Promise<DaemonProcess> {
+  const dir = decl.dir ?? mkdtempSync(join(tmpdir(), 'glint-daemon-'));
+  const apiPort = await freePort();
+  const config = {
+    etcd: { endpoints: [decl.etcdEndpoint], leaseTtl: decl.leaseTtl ?? '10s' },
+    api: { listen: `127.0.0.1:${apiPort}`, tokenFile: join(dir, 'api-token') },
+    haproxy: { runDir: join(dir, 'haproxy') },
+    apps: {
+      web: {
+        image: '127.0.0.1:5000/demo-app',
+        version: '1.0.0',
+        instances: 1,
+        port: 8080,
+        health: { type: 'http', path: '/healthz' },
+        routing: { frontendPort: decl.frontendPort },
+      },
+    },
+  };
+  const file = join(dir, `scheduler-${apiPort}.config.ts`);
+  writeFileSync(file, `export default ${JSON.stringify(config)};\n`);
+  const proc = spawn(process.execPath, ['bin/glint.js', 'daemon', '--config', file], {
+    env: { ...process.env, GLINT_API_TOKEN: '' },
+  });
+  let output = '';
+  proc.stdout?.on('data', (c) => {
+    output += c;
+  });
+  proc.stderr?.on('data', (c) => {
+    output += c;
+  });
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  return { proc, apiUrl: `http://127.0.0.1:${apiPort}`, dir, output: () => output, exited };
+}
+
+export type Readiness = {
+  status: number;
+  body: { ready: boolean; checks: Record<string, { ok: boolean }>; isLeader: boolean; leader: string | null };
+};
+
+export async function readReadiness(apiUrl: string): Promise<Readiness> {
+  const res = await fetch(`${apiUrl}/readyz`);
+  return { status: res.status, body: (await res.json()) as Readiness['body'] };
+}

@@ -23,6 +23,7 @@ trap cleanup EXIT
 
 echo "== typecheck" && npx tsc --noEmit
 echo "== lint" && npx biome check .
+echo "== import cycles" && npx madge --circular --extensions ts --ts-config tsconfig.json src
 status=0
 echo "== unit tests"
 npx vitest run --project unit --reporter=default --reporter=json --outputFile="$results/unit.json" || status=1

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
+import pkg from '../package.json' with { type: 'json' };
 import { createApi, type ReadinessCheck, untilAborted } from './api/index.ts';
 import { type GlintConfig, readRegistryAccess, readSecret, resolveAdminToken } from './config/index.ts';
 import {
@@ -16,7 +17,7 @@ import type { Logger } from './log/index.ts';
 
 export type Daemon = { url: string; close: () => Promise<void> };
 
-const VERSION = '0.1.0';
+const VERSION = pkg.version;
 
 function dockerEngine(config: GlintConfig): DockerEngine {
   const endpoint = config.docker.endpoints[0]!;

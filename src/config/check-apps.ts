@@ -1,19 +1,11 @@
 import type { z } from 'zod';
 import type { AppConfig } from './app-schema.ts';
 
-type Budget = number | string;
 type Draft = {
   apps: Record<string, AppConfig>;
   api: { listen: string };
   haproxy: { sharedFrontend?: string | undefined };
 };
-
-/** Resolves a budget like Kubernetes: surge rounds up, unavailable rounds down. */
-function budgetCount(b: Budget, instances: number, round: 'up' | 'down'): number {
-  if (typeof b === 'number') return b;
-  const share = (Number.parseInt(b, 10) / 100) * instances;
-  return round === 'up' ? Math.ceil(share) : Math.floor(share);
-}
 
 /** Rules that span fields or apps: impossible strategies, health timing, port and host clashes. */
 export function checkApps(config: Draft, ctx: z.RefinementCtx): void {
@@ -67,8 +59,6 @@ function checkStrategy(
   ctx: z.RefinementCtx,
 ) {
   const s = app.strategy;
-  const surge = budgetCount(s.maxSurge, app.instances, 'up');
-  const unavailable = budgetCount(s.maxUnavailable, app.instances, 'down');
   if (s.maxSurge === 0 && s.maxUnavailable === 0) {
     ctx.addIssue({
       code: 'custom',
@@ -76,10 +66,9 @@ function checkStrategy(
       message:
         'maxSurge and maxUnavailable are both 0, so no instance could ever be replaced; set maxSurge: 1 (start a new instance before stopping an old one) or maxUnavailable: 1',
     });
-  } else if (surge === 0 && unavailable === 0 && app.instances > 0) {
-    // Both budgets resolve to 0 only through percentages; Kubernetes then lets one be unavailable,
-    // which the planner does too. Worth saying, not worth refusing.
   }
+  // Percentages that both round to 0 are allowed: as in Kubernetes, one instance may then be
+  // unavailable, and the planner has to resolve budgets the same way.
   if (s.canary > app.instances) {
     ctx.addIssue({
       code: 'custom',

@@ -22,11 +22,3 @@ export function parseDuration(text: string): number | undefined {
   }
   return consumed === trimmed.length ? Math.round(total) : undefined;
 }
-
-/** Renders milliseconds the way a person would write them in the config. */
-export function formatDuration(ms: number): string {
-  if (ms % 3_600_000 === 0 && ms > 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`;
-  if (ms % 1_000 === 0 && ms > 0) return `${ms / 1_000}s`;
-  return `${ms}ms`;
-}

@@ -3,7 +3,7 @@ export type { AppConfig, AppConfigInput, HealthConfig, StrategyConfig } from './
 export { ConfigError } from './config-error.ts';
 export type { GlintConfig, GlintConfigInput } from './config-schema.ts';
 export { defineConfig } from './define-config.ts';
-export { formatDuration, parseDuration } from './duration.ts';
+export { parseDuration } from './duration.ts';
 export type { SecretSource } from './field-types.ts';
 export type { ConfigIssue } from './format-issues.ts';
 export { DEFAULT_CONFIG_FILE, loadConfig } from './load-config.ts';

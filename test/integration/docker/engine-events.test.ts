@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -13,6 +15,7 @@ import {
   resolveImage,
 } from '../../../src/docker/index.ts';
 import { removeTestContainers } from '../../support/cleanup.ts';
+import { startRelay } from '../../support/connection-relay.ts';
 import { demoInstanceSpec } from '../../support/demo-instance.ts';
 import {
   type DemoRegistry,
@@ -21,7 +24,6 @@ import {
   startDemoRegistry,
 } from '../../support/demo-registry.ts';
 import { testLabels, testRunId } from '../../support/labels.ts';
-import { EngineSocketProxy } from '../../support/socket-proxy.ts';
 import { waitFor } from '../../support/wait-for.ts';
 
 const run = promisify(execFile);
@@ -116,10 +118,12 @@ describe('EngineEvents', () => {
   });
 
   it('reconnects after the engine connection drops and delivers what happened meanwhile', async () => {
-    const proxy = new EngineSocketProxy();
-    await proxy.resume();
+    const proxy = await startRelay(
+      { path: '/var/run/docker.sock' },
+      { path: join(tmpdir(), `glint-engine-relay-${process.pid}-${Date.now()}.sock`) },
+    );
     const rec = recorder();
-    const stream = new EngineEvents(new DockerEngine({ socketPath: proxy.socketPath }), {
+    const stream = new EngineEvents(new DockerEngine({ socketPath: proxy.path! }), {
       ...rec,
       labels: testLabels(SUITE),
       initialDelayMs: 100,
@@ -130,12 +134,12 @@ describe('EngineEvents', () => {
       const { id } = await startDemo();
       await rec.seen((e) => e.kind === 'start' && e.containerId === id, 'start before the drop');
 
-      await proxy.interrupt();
+      await proxy.cut();
       await waitFor(() => (rec.states.includes('disconnected') ? true : undefined), {
         what: 'disconnect noticed',
       });
       await run('docker', ['kill', id]);
-      await proxy.resume();
+      await proxy.restore();
 
       const died = await rec.seen(
         (e) => e.kind === 'die' && e.containerId === id,
@@ -146,7 +150,7 @@ describe('EngineEvents', () => {
       expect(rec.events.filter((e) => e.containerId === id && e.kind === 'start')).toHaveLength(1);
     } finally {
       await stream.close();
-      await proxy.interrupt();
+      await proxy.close();
     }
   });
 });

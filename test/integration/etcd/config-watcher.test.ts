@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConfigChangeEvent, ConfigWatcher } from '../../../src/etcd/config-watcher.ts';
 import { connectEtcd, type EtcdClient } from '../../../src/etcd/etcd-client.ts';
 import { removeTestContainers } from '../../support/cleanup.ts';
+import { type ConnectionRelay, startRelay } from '../../support/connection-relay.ts';
 import { type EtcdHandle, startEtcd } from '../../support/etcd-container.ts';
 import { freePort } from '../../support/free-port.ts';
 import { testRunId } from '../../support/labels.ts';
-import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.ts';
 import { waitFor } from '../../support/wait-for.ts';
 
 const SUITE = 'etcd-config-watcher';
@@ -40,8 +40,8 @@ async function watch(via: EtcdClient, apps: string[], debounceMs = 150) {
   return { watcher, events };
 }
 
-async function proxiedClient(): Promise<{ proxy: TcpProxy; via: EtcdClient }> {
-  const proxy = await startTcpProxy(hostPort);
+async function proxiedClient(): Promise<{ proxy: ConnectionRelay; via: EtcdClient }> {
+  const proxy = await startRelay({ port: hostPort }, { port: 0 });
   const via = await connectEtcd({ endpoints: [`http://127.0.0.1:${proxy.port}`], prefix: '/glint' });
   cleanups.push(async () => {
     via.close();

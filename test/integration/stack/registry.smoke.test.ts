@@ -4,9 +4,9 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { removeTestContainers } from '../../support/cleanup.ts';
 import { buildDemoApp } from '../../support/demo-app-image.ts';
-import { testLabels, testRunId } from '../../support/labels.ts';
+import { startDemoInstance } from '../../support/demo-instances.ts';
+import { testRunId } from '../../support/labels.ts';
 import { type RegistryHandle, startRegistry } from '../../support/registry-container.ts';
-import { waitFor } from '../../support/wait-for.ts';
 
 const run = promisify(execFile);
 const SUITE = 'stack-registry-smoke';
@@ -36,20 +36,9 @@ it('round-trips a stamped demo-app through a real registry and runs it by digest
   expect(image.Config.Labels['org.opencontainers.image.revision']).toBe('smoke-rev');
   expect(image.RepoDigests).toContain(pushedDigest);
 
-  const container = await docker.createContainer({
-    Image: pushedDigest!,
-    Labels: testLabels(SUITE),
-    ExposedPorts: { '8080/tcp': {} },
-    HostConfig: { PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] }, Init: true },
-  });
-  await container.start();
-  const info = await container.inspect();
-  const port = info.NetworkSettings.Ports['8080/tcp']?.[0]?.HostPort;
-  expect(port).toBeDefined();
-
-  const body = await waitFor(async () => {
-    const res = await fetch(`http://127.0.0.1:${port}/version`);
-    return res.ok ? ((await res.json()) as { version: string }) : undefined;
-  });
+  const instance = await startDemoInstance(SUITE, pushedDigest!, 'smoke');
+  const body = (await (await fetch(`http://127.0.0.1:${instance.port}/version`)).json()) as {
+    version: string;
+  };
   expect(body.version).toBe('1.0.0');
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseByteSize } from '../../../src/config/byte-size.ts';
-import { formatDuration, parseDuration } from '../../../src/config/duration.ts';
+import { parseDuration } from '../../../src/config/duration.ts';
 
 describe('parseDuration', () => {
   it.each([
@@ -17,15 +17,6 @@ describe('parseDuration', () => {
 
   it.each(['', '30', 's', '5 s', '5sec', '1h 30m', '-5s', 'five seconds'])('refuses %j', (text) => {
     expect(parseDuration(text)).toBeUndefined();
-  });
-
-  it.each([
-    [500, '500ms'],
-    [5_000, '5s'],
-    [600_000, '10m'],
-    [7_200_000, '2h'],
-  ])('formats %i ms as %s', (ms, text) => {
-    expect(formatDuration(ms)).toBe(text);
   });
 });
 

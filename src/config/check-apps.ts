@@ -7,44 +7,54 @@ type Draft = {
   haproxy: { sharedFrontend?: string | undefined };
 };
 
+type Path = readonly (string | number)[];
+type At = (...rest: (string | number)[]) => Path;
+
+/**
+ * Adds a cross-field issue unless a field it involves already has one: with `instances: -1`
+ * the user reads one message about instances, not a second one about a canary measured
+ * against -1. One problem, one message.
+ */
+type Report = (involves: Path[], issue: { path: Path; message: string }) => void;
+
 /** Rules that span fields or apps: impossible strategies, health timing, port and host clashes. */
 export function checkApps(config: Draft, ctx: z.RefinementCtx): void {
-  const ports = new Map<number, string>();
+  const report = reporterFor(ctx);
+  const ports = new Map<number, Path>();
   const apiPort = Number(config.api.listen.split(':')[1]);
-  ports.set(apiPort, 'api.listen');
+  ports.set(apiPort, ['api', 'listen']);
   if (config.haproxy.sharedFrontend)
-    ports.set(Number(config.haproxy.sharedFrontend.split(':')[1]), 'haproxy.sharedFrontend');
+    ports.set(Number(config.haproxy.sharedFrontend.split(':')[1]), ['haproxy', 'sharedFrontend']);
   const hosts = new Map<string, string>();
 
   for (const [name, app] of Object.entries(config.apps)) {
-    const at = (...rest: (string | number)[]) => ['apps', name, ...rest];
-    checkStrategy(app, at, ctx);
-    checkTiming(app, at, ctx);
+    const at: At = (...rest) => ['apps', name, ...rest];
+    checkStrategy(app, at, report);
+    checkTiming(app, at, report);
 
     const frontendPort = app.routing.frontendPort;
     if (frontendPort !== undefined) {
       const owner = ports.get(frontendPort);
+      const path = at('routing', 'frontendPort');
       if (owner) {
-        ctx.addIssue({
-          code: 'custom',
-          path: at('routing', 'frontendPort'),
-          message: `port ${frontendPort} is already used by ${owner}; give each app its own frontend port`,
+        report([path, owner], {
+          path,
+          message: `port ${frontendPort} is already used by ${owner.join('.')}; give each app its own frontend port`,
         });
-      } else ports.set(frontendPort, `apps.${name}.routing.frontendPort`);
+      } else ports.set(frontendPort, path);
     }
     app.routing.hosts.forEach((host, i) => {
       const owner = hosts.get(host.toLowerCase());
+      const path = at('routing', 'hosts', i);
       if (owner) {
-        ctx.addIssue({
-          code: 'custom',
-          path: at('routing', 'hosts', i),
+        report([path], {
+          path,
           message: `host '${host}' is already routed to app '${owner}'; a host name can route to one app only`,
         });
       } else hosts.set(host.toLowerCase(), name);
     });
     if (app.routing.hosts.length > 0 && !config.haproxy.sharedFrontend) {
-      ctx.addIssue({
-        code: 'custom',
+      report([at('routing', 'hosts'), ['haproxy', 'sharedFrontend']], {
         path: at('routing', 'hosts'),
         message:
           "routing by host name needs a shared frontend: set haproxy.sharedFrontend, e.g. '127.0.0.1:80'",
@@ -53,15 +63,11 @@ export function checkApps(config: Draft, ctx: z.RefinementCtx): void {
   }
 }
 
-function checkStrategy(
-  app: AppConfig,
-  at: (...p: (string | number)[]) => (string | number)[],
-  ctx: z.RefinementCtx,
-) {
+function checkStrategy(app: AppConfig, at: At, report: Report) {
   const s = app.strategy;
+  const field = (key: keyof AppConfig['strategy']) => at('strategy', key);
   if (s.maxSurge === 0 && s.maxUnavailable === 0) {
-    ctx.addIssue({
-      code: 'custom',
+    report([field('maxSurge'), field('maxUnavailable')], {
       path: at('strategy'),
       message:
         'maxSurge and maxUnavailable are both 0, so no instance could ever be replaced; set maxSurge: 1 (start a new instance before stopping an old one) or maxUnavailable: 1',
@@ -70,56 +76,69 @@ function checkStrategy(
   // Percentages that both round to 0 are allowed: as in Kubernetes, one instance may then be
   // unavailable, and the planner has to resolve budgets the same way.
   if (s.canary > app.instances) {
-    ctx.addIssue({
-      code: 'custom',
-      path: at('strategy', 'canary'),
+    report([field('canary'), at('instances')], {
+      path: field('canary'),
       message: `canary ${s.canary} is more than the app's ${app.instances} instances; use at most ${app.instances}`,
     });
   }
   if (s.minHealthyTime >= s.healthyDeadline) {
-    ctx.addIssue({
-      code: 'custom',
-      path: at('strategy', 'minHealthyTime'),
+    report([field('minHealthyTime'), field('healthyDeadline')], {
+      path: field('minHealthyTime'),
       message:
         'minHealthyTime must be shorter than healthyDeadline, otherwise no instance can ever become ready in time',
     });
   }
   if (s.healthyDeadline > s.progressDeadline) {
-    ctx.addIssue({
-      code: 'custom',
-      path: at('strategy', 'progressDeadline'),
+    report([field('healthyDeadline'), field('progressDeadline')], {
+      path: field('progressDeadline'),
       message:
         'progressDeadline must be at least healthyDeadline, or every slow start fails the whole deployment',
     });
   }
   if (s.autoPromoteAfter !== undefined && s.canary === 0) {
-    ctx.addIssue({
-      code: 'custom',
-      path: at('strategy', 'autoPromoteAfter'),
+    report([field('autoPromoteAfter'), field('canary')], {
+      path: field('autoPromoteAfter'),
       message:
         'autoPromoteAfter only applies to canaries; set strategy.canary above 0 or remove autoPromoteAfter',
     });
   }
 }
 
-function checkTiming(
-  app: AppConfig,
-  at: (...p: (string | number)[]) => (string | number)[],
-  ctx: z.RefinementCtx,
-) {
+function checkTiming(app: AppConfig, at: At, report: Report) {
   if (app.health.timeout > app.health.interval) {
-    ctx.addIssue({
-      code: 'custom',
+    report([at('health', 'timeout'), at('health', 'interval')], {
       path: at('health', 'timeout'),
       message: 'health timeout must not exceed the interval between checks; lower timeout or raise interval',
     });
   }
   const r = app.rotation;
   if (r.maxAge !== undefined && r.maxAge < 60_000) {
-    ctx.addIssue({
-      code: 'custom',
+    report([at('rotation', 'maxAge')], {
       path: at('rotation', 'maxAge'),
       message: "maxAge under 1m would replace instances constantly; use at least '1m'",
     });
   }
+}
+
+function reporterFor(ctx: z.RefinementCtx): Report {
+  const failed = failedFields(ctx.issues);
+  return (involves, issue) => {
+    if (involves.some((field) => failed.some((bad) => overlaps(field, bad)))) return;
+    ctx.addIssue({ code: 'custom', path: [...issue.path], message: issue.message });
+  };
+}
+
+/** The fields the issues raised so far point at; an unknown key fails only itself, not its object. */
+function failedFields(issues: readonly z.core.$ZodRawIssue[]): Path[] {
+  return issues.flatMap((issue) => {
+    const path = (issue.path ?? []) as Path;
+    return issue.code === 'unrecognized_keys' ? issue.keys.map((key) => [...path, key]) : [path];
+  });
+}
+
+/** One path lies inside the other (or they are equal): a broken object breaks its fields. */
+function overlaps(a: Path, b: Path): boolean {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -396,3 +396,42 @@ describe('validateConfig rejects broken declarations at the field that is wrong'
     expect(rows.length).toBeGreaterThanOrEqual(25);
   });
 });
+
+type OneProblemRow = { name: string; breakIt: (c: Draft) => void; paths: string[] };
+
+/** Each row breaks one field that a cross-field rule also reads: the user gets that field's message only. */
+const oneProblemRows: OneProblemRow[] = [
+  {
+    name: 'negative instances do not also fail the canary rule',
+    breakIt: (c) => {
+      c.apps.web.instances = -1;
+    },
+    paths: ['apps.web.instances'],
+  },
+  {
+    name: 'an out-of-range frontend port is not also reported as a clash',
+    breakIt: (c) => {
+      c.apps.web.routing.frontendPort = 70000;
+      c.apps.api.routing.frontendPort = 70000;
+    },
+    paths: ['apps.web.routing.frontendPort', 'apps.api.routing.frontendPort'],
+  },
+  {
+    name: 'a misspelt strategy key still leaves the other cross-field rules running',
+    breakIt: (c) => {
+      c.apps.web.strategy = { canaary: 1, canary: 5 };
+    },
+    paths: ['apps.web.strategy.canaary', 'apps.web.strategy.canary'],
+  },
+];
+
+describe('validateConfig says one thing per problem', () => {
+  it.each(oneProblemRows)('$name', (row) => {
+    const config = baseConfig();
+    row.breakIt(config);
+    const result = validateConfig(config);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.issues.map((i) => i.path)).toEqual(row.paths);
+  });
+});

@@ -13,9 +13,10 @@ import { GLINT_LABELS } from './instance-spec.ts';
 import { JsonLineSplitter } from './json-lines.ts';
 
 export type EngineEventsOptions = {
-  onEvent: (event: EngineEvent) => void;
-  /** Connection changes, so the caller can re-observe after a gap. */
-  onConnection?: (state: 'connected' | 'disconnected', error?: Error) => void;
+  /** May be async: a throw or a rejection is logged and the stream goes on. */
+  onEvent: (event: EngineEvent) => void | Promise<void>;
+  /** Connection changes, so the caller can re-observe after a gap. May be async, as `onEvent`. */
+  onConnection?: (state: 'connected' | 'disconnected', error?: Error) => void | Promise<void>;
   logger?: Logger;
   /** Extra label filters (glint.managed=true is always applied). */
   labels?: Record<string, string>;
@@ -62,7 +63,7 @@ export class EngineEvents {
       try {
         const stream = await this.#open(signal);
         attempt = 0;
-        this.#opts.onConnection?.('connected');
+        this.#notifyConnection('connected');
         firstAttempt();
         await this.#consume(stream);
         if (signal.aborted) break;
@@ -78,7 +79,7 @@ export class EngineEvents {
           { err: (err as Error).message, delayMs: delay },
           'engine event stream lost, reconnecting',
         );
-        this.#opts.onConnection?.('disconnected', err as Error);
+        this.#notifyConnection('disconnected', err as Error);
         await sleep(delay, signal);
       }
     }
@@ -117,10 +118,29 @@ export class EngineEvents {
     if (!this.#cursor?.accept(raw)) return;
     const event = toEngineEvent(raw);
     if (!event) return;
+    this.#guard(() => this.#opts.onEvent(event), 'engine event handler failed', {
+      kind: event.kind,
+      containerId: event.containerId,
+    });
+  }
+
+  #notifyConnection(state: 'connected' | 'disconnected', error?: Error): void {
+    const onConnection = this.#opts.onConnection;
+    if (onConnection)
+      this.#guard(() => onConnection(state, error), 'engine connection handler failed', { state });
+  }
+
+  /**
+   * Runs a caller's callback so that neither a throw nor a rejected promise escapes: an
+   * unhandled rejection would end the daemon, and one bad handler must not stop the stream.
+   */
+  #guard(callback: () => void | Promise<void>, what: string, scope: Record<string, unknown>): void {
+    const report = (err: unknown) => this.#logger.error({ err, ...scope }, what);
     try {
-      this.#opts.onEvent(event);
+      const result = callback();
+      if (result instanceof Promise) result.catch(report);
     } catch (err) {
-      this.#logger.error({ err }, 'engine event handler threw');
+      report(err);
     }
   }
 }

@@ -5,4 +5,6 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv);
+// Exit explicitly: a command that has finished (or a daemon whose start failed) must not be
+// kept alive by a handle some library left open.
+process.exit(await main(process.argv));

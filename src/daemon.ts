@@ -44,16 +44,41 @@ async function etcdClient(config: GlintConfig): Promise<EtcdClient> {
   });
 }
 
-/** Several daemons may share one etcd: only the elected one will act; the others serve reads. */
-function startElection(config: GlintConfig, etcd: EtcdClient, log: Logger): LeaderElection {
-  const election = new LeaderElection(etcd, {
+/**
+ * Several daemons may share one etcd: only the elected one will act; the others serve reads.
+ * Not started here: a daemon campaigns only once it serves its API (see startDaemon).
+ */
+function createElection(config: GlintConfig, etcd: EtcdClient, log: Logger): LeaderElection {
+  return new LeaderElection(etcd, {
     id: `${hostname()}-${process.pid}`,
     address: `http://${config.api.listen}`,
     ttlSeconds: Math.max(2, Math.round(config.etcd.leaseTtl / 1000)),
     logger: log,
   });
-  election.start();
-  return election;
+}
+
+/** Listens with node's own server: Express 5 hands listen errors to the callback, which would look like success. */
+function listen(api: ReturnType<typeof createApi>, listenAddress: string): Promise<Server> {
+  const [host, port] = listenAddress.split(':') as [string, string];
+  return new Promise((resolve, reject) => {
+    const s = createServer(api);
+    s.listen(Number(port), host, () => resolve(s));
+    s.once('error', (err: NodeJS.ErrnoException) => {
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new GlintError(
+              'ListenAddressInUse',
+              `${listenAddress} is in use; is another glint daemon running? Stop it or change api.listen`,
+            )
+          : err,
+      );
+    });
+  });
+}
+
+async function closeServer(server: Server): Promise<void> {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
 }
 
 /**
@@ -107,13 +132,41 @@ async function describeApps(config: GlintConfig, docker: DockerEngine, log: Logg
   }
 }
 
-/** Composition root: wires the adapters and the API, and owns their shutdown. */
+/**
+ * Composition root: wires the adapters and the API, and owns their shutdown. What it has
+ * acquired is released in reverse order when a later step fails, so a failed start leaves no
+ * campaign, etcd connection or listening socket behind and the process can exit.
+ */
 export async function startDaemon(config: GlintConfig, log: Logger): Promise<Daemon> {
+  const releases: Array<() => Promise<void> | void> = [];
+  const releaseAll = async () => {
+    for (const release of releases.splice(0).reverse()) {
+      await Promise.resolve()
+        .then(release)
+        .catch((err) => log.warn({ err }, 'release during shutdown failed'));
+    }
+  };
+  try {
+    await startInto(config, log, releases);
+  } catch (err) {
+    await releaseAll();
+    throw err;
+  }
+  return { url: `http://${config.api.listen}`, close: releaseAll };
+}
+
+async function startInto(
+  config: GlintConfig,
+  log: Logger,
+  releases: Array<() => Promise<void> | void>,
+): Promise<void> {
   const docker = dockerEngine(config);
   const etcd = await etcdClient(config);
-  const election = startElection(config, etcd, log);
+  releases.push(() => etcd.close());
+  const election = createElection(config, etcd, log);
   const { lb, haproxyRunning } = await connectLoadBalancer(structureFromConfig(config, process.cwd()), {
     container: config.haproxy.container,
+    exec: (container, command, signal) => new DockerRuntime(docker).exec(container, command, { signal }),
     logger: log.child({ component: 'lb' }),
   });
   if (haproxyRunning)
@@ -144,34 +197,11 @@ export async function startDaemon(config: GlintConfig, log: Logger): Promise<Dae
     version: VERSION,
     leadership: () => ({ isLeader: election.isLeader(), leader: election.knownLeader()?.address ?? null }),
   });
-  const [host, port] = config.api.listen.split(':') as [string, string];
-  const server: Server = await new Promise((resolve, reject) => {
-    // Not api.listen(): Express 5 hands listen errors to the callback, which would look like success.
-    const s = createServer(api);
-    s.listen(Number(port), host, () => resolve(s));
-    s.once('error', (err: NodeJS.ErrnoException) => {
-      void election.stop().finally(() => etcd.close());
-      reject(
-        err.code === 'EADDRINUSE'
-          ? new GlintError(
-              'ListenAddressInUse',
-              `${config.api.listen} is in use; is another glint daemon running? Stop it or change api.listen`,
-            )
-          : err,
-      );
-    });
-  });
-  const url = `http://${config.api.listen}`;
-  log.info({ url }, 'API listening');
+  const server = await listen(api, config.api.listen);
+  releases.push(() => closeServer(server));
+  log.info({ url: `http://${config.api.listen}` }, 'API listening');
+  // Campaign last: a daemon that leads always serves its API.
+  election.start();
+  releases.push(() => election.stop());
   await describeApps(config, docker, log).catch((err) => log.warn({ err }, 'could not describe apps'));
-
-  return {
-    url,
-    close: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await election.stop();
-      etcd.close();
-    },
-  };
 }

@@ -22,12 +22,11 @@ export async function daemonCommand(configFile: string): Promise<number> {
   try {
     daemon = await startDaemon(config, log);
   } catch (err) {
-    if (err instanceof GlintError) {
-      log.error({ code: err.code }, err.message);
-      log.flush();
-      return 1;
-    }
-    throw err;
+    // startDaemon has released what it acquired; the caller ends the process with this code.
+    if (err instanceof GlintError) log.error({ code: err.code }, err.message);
+    else log.error({ err }, 'daemon failed to start');
+    log.flush();
+    return 1;
   }
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);

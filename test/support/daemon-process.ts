@@ -18,6 +18,8 @@ export type DaemonDeclaration = {
   frontendPort: number;
   leaseTtl?: string;
   dir?: string;
+  /** Extra environment for the daemon (e.g. a PATH whose `haproxy` refuses every file). */
+  env?: Record<string, string>;
 };
 
 /**
@@ -45,7 +47,7 @@ export async function startDaemonProcess(decl: DaemonDeclaration): Promise<Daemo
   const file = join(dir, `scheduler-${apiPort}.config.ts`);
   writeFileSync(file, `export default ${JSON.stringify(config)};\n`);
   const proc = spawn(process.execPath, ['bin/glint.js', 'daemon', '--config', file], {
-    env: { ...process.env, GLINT_API_TOKEN: '' },
+    env: { ...process.env, GLINT_API_TOKEN: '', ...decl.env },
   });
   let output = '';
   proc.stdout?.on('data', (c) => {

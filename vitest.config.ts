@@ -8,6 +8,7 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          globalSetup: ['test/support/scratch-root.ts'],
         },
       },
       {
@@ -19,7 +20,7 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 180_000,
-          globalSetup: ['test/support/global-setup.ts'],
+          globalSetup: ['test/support/scratch-root.ts', 'test/support/global-setup.ts'],
         },
       },
     ],

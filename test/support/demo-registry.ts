@@ -1,17 +1,19 @@
 import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { buildDemoApp, type DemoImage, pushImage } from './demo-app-image.ts';
 import { type RegistryHandle, type RegistryOptions, startRegistry } from './registry-container.ts';
 
 /**
- * Registry storage shared by every suite and kept across runs. The demo app's 106 MB base layer
- * then crosses the wire once per machine: pushing to `demo-app` on a fresh registry finds the
- * blob already stored, and pushes to other repositories of that registry mount it from there.
+ * Registry storage shared by every suite and kept across runs, in the checkout's `.glint/`
+ * (ignored by git; delete it to reclaim the space), never in /tmp. The demo app's 106 MB base
+ * layer then crosses the wire once per checkout: pushing to `demo-app` on a fresh registry finds
+ * the blob already stored, and pushes to other repositories of that registry mount it from there.
  */
 export function registryCacheDir(): string {
-  const dir = process.env.GLINT_REGISTRY_CACHE ?? join(tmpdir(), 'glint-registry-cache');
+  const dir =
+    process.env.GLINT_REGISTRY_CACHE ??
+    fileURLToPath(new URL('../../.glint/registry-cache', import.meta.url));
   mkdirSync(dir, { recursive: true });
   return dir;
 }

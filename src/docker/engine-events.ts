@@ -14,9 +14,9 @@ import { JsonLineSplitter } from './json-lines.ts';
 
 export type EngineEventsOptions = {
   /** May be async: a throw or a rejection is logged and the stream goes on. */
-  onEvent: (event: EngineEvent) => void | Promise<void>;
+  onEvent: (event: EngineEvent) => unknown;
   /** Connection changes, so the caller can re-observe after a gap. May be async, as `onEvent`. */
-  onConnection?: (state: 'connected' | 'disconnected', error?: Error) => void | Promise<void>;
+  onConnection?: (state: 'connected' | 'disconnected', error?: Error) => unknown;
   logger?: Logger;
   /** Extra label filters (glint.managed=true is always applied). */
   labels?: Record<string, string>;
@@ -134,7 +134,7 @@ export class EngineEvents {
    * Runs a caller's callback so that neither a throw nor a rejected promise escapes: an
    * unhandled rejection would end the daemon, and one bad handler must not stop the stream.
    */
-  #guard(callback: () => void | Promise<void>, what: string, scope: Record<string, unknown>): void {
+  #guard(callback: () => unknown, what: string, scope: Record<string, unknown>): void {
     const report = (err: unknown) => this.#logger.error({ err, ...scope }, what);
     try {
       const result = callback();

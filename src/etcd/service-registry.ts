@@ -2,7 +2,7 @@ import type { Logger } from '../log/index.ts';
 import { silentLogger } from '../log/index.ts';
 import type { EtcdClient } from './etcd-client.ts';
 import { KeptLease } from './kept-lease.ts';
-import { keySegments } from './keys.ts';
+import { KeyedSerial } from './keyed-serial.ts';
 import { decodeServiceEntry, encodeServiceEntry, type ServiceEntry } from './service-entry.ts';
 
 export type ServiceRegistryOptions = {
@@ -25,6 +25,7 @@ export class EtcdServiceRegistry {
   readonly #log: Logger;
   readonly #retryDelayMs: number;
   readonly #entries = new Map<string, ServiceEntry>();
+  readonly #serial = new KeyedSerial<string>();
   #lease: Promise<KeptLease> | undefined;
   #closed = false;
 
@@ -35,41 +36,59 @@ export class EtcdServiceRegistry {
     this.#retryDelayMs = opts.retryDelayMs ?? 1_000;
   }
 
+  /**
+   * Writes the entry under this daemon's lease and remembers it for re-registering, but only
+   * once the write succeeded: an entry the caller was told failed never comes back later.
+   */
   async register(entry: ServiceEntry): Promise<void> {
     const key = this.#client.keys.service(entry.app, entry.instance);
-    this.#entries.set(key, entry);
-    const lease = await this.#currentLease();
-    await this.#client.put(key, encodeServiceEntry(entry), { lease: lease.id });
+    const value = encodeServiceEntry(entry);
+    await this.#serial.run(key, async () => {
+      try {
+        await this.#putUnderCurrentLease(key, value);
+      } catch (err) {
+        // The put may have landed although we saw an error (a timeout): take it back.
+        this.#entries.delete(key);
+        await this.#client.delete(key).catch(() => undefined);
+        throw err;
+      }
+      this.#entries.set(key, entry);
+    });
     this.#log.info(
       { app: entry.app, instance: entry.instance, host: entry.host, port: entry.port },
       'registered',
     );
   }
 
+  /** Removes the entry; waits for any register or re-register of the same key still in flight. */
   async deregister(app: string, instance: string): Promise<void> {
     const key = this.#client.keys.service(app, instance);
-    this.#entries.delete(key);
-    await this.#client.delete(key);
+    await this.#serial.run(key, async () => {
+      this.#entries.delete(key);
+      await this.#client.delete(key);
+    });
     this.#log.info({ app, instance }, 'deregistered');
   }
 
-  /** Ready instances of `app`, as any daemon registered them, sorted by instance. */
+  /**
+   * Ready instances of `app`, as any daemon registered them, sorted by instance. A value that
+   * is not a glint entry (another program's key, a hand edit) is skipped and logged by key, so
+   * one stray key can't hide every instance of the app.
+   */
   async list(app: string): Promise<ServiceEntry[]> {
     const { kvs } = await this.#client.list(this.#client.keys.servicesPrefix(app));
-    return kvs.map((kv) => decodeServiceEntry(kv.key, kv.value));
-  }
-
-  /** Every registered instance, by app. */
-  async listAll(): Promise<Map<string, ServiceEntry[]>> {
-    const root = this.#client.keys.servicesRoot();
-    const { kvs } = await this.#client.list(root);
-    const out = new Map<string, ServiceEntry[]>();
+    const entries: ServiceEntry[] = [];
     for (const kv of kvs) {
-      const app = keySegments(root, kv.key)?.[0];
-      if (!app) continue;
-      out.set(app, [...(out.get(app) ?? []), decodeServiceEntry(kv.key, kv.value)]);
+      try {
+        entries.push(decodeServiceEntry(kv.key, kv.value));
+      } catch (err) {
+        this.#log.warn(
+          { key: kv.key, err: err instanceof Error ? err.message : String(err) },
+          'skipping a registry key that does not hold a glint service entry',
+        );
+      }
     }
-    return out;
+    return entries;
   }
 
   /** The lease id entries are bound to (for operators: `etcdctl lease timetolive`). */
@@ -107,13 +126,32 @@ export class EtcdServiceRegistry {
     void this.#reregister();
   }
 
+  /**
+   * Puts under the current lease. If that lease is lost while the put is in flight, the
+   * re-register pass may already have run without this key, so write again under the new one.
+   */
+  async #putUnderCurrentLease(key: string, value: string): Promise<void> {
+    for (;;) {
+      const pending = this.#currentLease();
+      const lease = await pending;
+      await this.#client.put(key, value, { lease: lease.id });
+      if (this.#closed || this.#lease === pending) return;
+    }
+  }
+
   async #reregister(): Promise<void> {
     while (!this.#closed) {
       try {
-        const lease = await this.#currentLease();
-        for (const [key, entry] of [...this.#entries]) {
-          if (this.#entries.get(key) !== entry) continue;
-          await this.#client.put(key, encodeServiceEntry(entry), { lease: lease.id });
+        const pending = this.#currentLease();
+        const lease = await pending;
+        for (const key of [...this.#entries.keys()]) {
+          // A newer lease has its own pass.
+          if (this.#lease !== pending) return;
+          await this.#serial.run(key, async () => {
+            const entry = this.#entries.get(key);
+            if (!entry) return; // deregistered while this pass waited for the key
+            await this.#client.put(key, encodeServiceEntry(entry), { lease: lease.id });
+          });
         }
         this.#log.info({ entries: this.#entries.size }, 'service entries registered again');
         return;

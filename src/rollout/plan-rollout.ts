@@ -78,12 +78,14 @@ function makeRoom(all: ClassifiedInstance[], input: PlanInput, canaryHold: boole
     reason: RetireReason.NotReadyOld,
   }));
   let spare = active.filter(ready).length - Math.max(0, n - unavailable);
-  if (!canaryHold) {
-    for (const i of active.filter((i) => !i.isNew && ready(i) && free(i)).sort(oldestFirst)) {
-      if (spare <= 0) break;
-      retire.push({ kind: 'retire', instance: i.instance, reason: RetireReason.Replaced });
-      spare--;
-    }
+  // While canaries wait for promotion the old revision keeps its full count, and no more.
+  const oldActive = active.length - newActive.length;
+  let oldQuota = canaryHold ? Math.max(0, oldActive - oldNotReady.length - n) : oldActive;
+  for (const i of active.filter((i) => !i.isNew && ready(i) && free(i)).sort(oldestFirst)) {
+    if (spare <= 0 || oldQuota <= 0) break;
+    retire.push({ kind: 'retire', instance: i.instance, reason: RetireReason.Replaced });
+    spare--;
+    oldQuota--;
   }
   const excess = newActive.length - n;
   const surplus = [...newActive.filter((i) => !ready(i)), ...newActive.filter(ready)].filter(free);

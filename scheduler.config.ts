@@ -7,7 +7,7 @@ export default defineConfig({
   docker: { endpoints: [{ name: 'local', socketPath: '/var/run/docker.sock', hostIp: '127.0.0.1' }] },
   etcd: { endpoints: ['http://127.0.0.1:2379'], prefix: '/glint' },
   registries: { '127.0.0.1:5000': { insecure: true } },
-  haproxy: { runDir: '.glint/haproxy', container: 'glint-haproxy' },
+  haproxy: { container: 'glint-haproxy' },
   api: { listen: '127.0.0.1:7070' },
   apps: {
     web: {

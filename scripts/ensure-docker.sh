@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure a Docker engine answers. On Debian as root it installs docker.io when missing and
-# starts dockerd in the background; elsewhere it uses the running engine or says what is missing.
+# starts dockerd detached; elsewhere it uses the running engine or says what is missing.
 set -euo pipefail
 log() { echo "[docker] $*" >&2; }
 
@@ -20,7 +20,10 @@ fi
 
 log "starting dockerd"
 mkdir -p /var/log
-nohup dockerd >/var/log/glint-dockerd.log 2>&1 &
+# Detached: its own session (setsid -f), so no terminal, no Ctrl-C on `npm start` and no hangup
+# reaches it, and no inherited stdin/stdout, so no caller waits on it. The engine outlives the
+# command that started it, like the stack on it.
+setsid -f dockerd </dev/null >>/var/log/glint-dockerd.log 2>&1
 for _ in $(seq 1 120); do
   if docker info >/dev/null 2>&1; then log "engine ready"; exit 0; fi
   sleep 0.5

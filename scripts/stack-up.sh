@@ -1,11 +1,26 @@
 #!/usr/bin/env bash
 # Starts etcd (127.0.0.1:2379), the registry (127.0.0.1:5000) and HAProxy with docker-compose
-# and waits until each answers. Safe to run again: running services are left as they are.
+# and waits until each answers. There is one stack per machine (compose project `glint`, HAProxy's
+# run folder outside any checkout): a stack already running, started from this checkout or
+# another, is adopted as it is. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { echo "[stack] $*" >&2; }
 
-run_dir="$PWD/.glint/haproxy"
+# Containers named glint-* that another compose project owns (a stack started before the project
+# name was fixed, or by hand) would collide on their fixed names: say what to do, in one line.
+services=(etcd registry haproxy)
+for service in "${services[@]}"; do
+  docker inspect "glint-$service" >/dev/null 2>&1 || continue
+  owner=$(docker inspect -f '{{index .Config.Labels "com.docker.compose.project"}}' "glint-$service")
+  [ "$owner" = glint ] && continue
+  [ "$owner" = "<no value>" ] && owner=none
+  log "container glint-$service belongs to another stack (compose project '$owner'); remove that stack once with: docker rm -f ${services[*]/#/glint-} && npm start"
+  exit 1
+done
+
+source scripts/haproxy-run-dir.sh
+run_dir=$GLINT_HAPROXY_RUN_DIR
 mkdir -p "$run_dir"
 if [ ! -f "$run_dir/haproxy.cfg" ]; then
   # A first config so HAProxy can start; the daemon renders the real one and reloads.

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The main job: dependencies, a Docker engine, the stack (etcd, registry, HAProxy), the demo
-# image 1.0.0 in the registry, then the glint daemon in the foreground. Safe to run twice.
+# image 1.0.0 in the registry, then the glint daemon in the foreground. Safe to run twice, and
+# from several checkouts: there is one stack per machine, and a running one is adopted. Ctrl-C
+# stops the daemon only; the engine and the stack keep running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,7 +14,7 @@ bash scripts/stack-up.sh
 bash scripts/demo-image.sh 1.0.0
 
 if curl -fsS -o /dev/null http://127.0.0.1:7070/healthz 2>/dev/null; then
-  echo "[start] a glint daemon already answers on 127.0.0.1:7070; the stack and demo image are up to date" >&2
+  echo "[start] a glint daemon already answers on 127.0.0.1:7070 (started here or from another checkout) and runs on the stack, which is up to date; to run this checkout's daemon instead, stop that one (Ctrl-C in its terminal) and run npm start again" >&2
   exit 0
 fi
 exec node bin/glint.js daemon --config "${GLINT_CONFIG:-scheduler.config.ts}"

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { configCheckCommand } from './config-check-command.ts';
+import { configRunDirCommand } from './config-run-dir-command.ts';
 import { daemonCommand } from './daemon-command.ts';
 
 /** Builds the `glint` command line; returns the exit code instead of exiting, for tests. */
@@ -16,6 +17,13 @@ export async function main(argv: string[]): Promise<number> {
     .description('validate a declaration and print every problem with its field path')
     .action(async (file: string) => {
       exitCode = await configCheckCommand(file);
+    });
+  config
+    .command('run-dir')
+    .argument('[file]', 'declaration to read', 'scheduler.config.ts')
+    .description("print the HAProxy run folder the declaration resolves to (the stack's scripts use it)")
+    .action(async (file: string) => {
+      exitCode = await configRunDirCommand(file);
     });
 
   program

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { appSchema } from './app-schema.ts';
 import { checkApps } from './check-apps.ts';
 import { duration, listenAddress, secretSource } from './field-types.ts';
+import { defaultHaproxyRunDir } from './haproxy-run-dir.ts';
 
 const APP_NAME = /^[a-z][a-z0-9-]{0,39}$/;
 const REGISTRY_HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$/;
@@ -51,8 +52,11 @@ export const configSchema = z
       .default({}),
     haproxy: z
       .strictObject({
-        /** Holds haproxy.cfg, the admin and master sockets and the server-state file. */
-        runDir: z.string().min(1).default('.glint/haproxy'),
+        /** Holds haproxy.cfg, the admin and master sockets and the server-state file; one per machine. */
+        runDir: z
+          .string()
+          .min(1)
+          .default(() => defaultHaproxyRunDir()),
         /** Name of the HAProxy container, for `haproxy -c` through docker exec when no binary is local. */
         container: z.string().default('glint-haproxy'),
         /** A shared frontend that routes by Host header. */

@@ -1,24 +1,38 @@
 import type { NextFunction, Request, Response } from 'express';
 import { GlintError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
+import { ApiErrorCode } from './error-codes.ts';
+import { type HttpAnswer, httpAnswerOf } from './error-status.ts';
 
 /** Every API error is `{"error":{"code","message","details"}}`. */
 export function sendError(res: Response, status: number, code: string, message: string, details?: unknown) {
   res.status(status).json({ error: { code, message, ...(details === undefined ? {} : { details }) } });
 }
 
-export function notFound(req: Request, res: Response) {
-  sendError(res, 404, 'NotFound', `no route for ${req.method} ${req.path}`);
+function sendAnswer(res: Response, answer: HttpAnswer) {
+  if (answer.retryAfterSec !== undefined) res.setHeader('Retry-After', String(answer.retryAfterSec));
+  sendError(res, answer.status, answer.code, answer.message, answer.details);
 }
 
-/** Express error handler: known errors keep their code, the rest become a 500 without internals. */
-export function errorHandler(log: Logger) {
-  return (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+export function notFound(req: Request, res: Response) {
+  sendError(res, 404, ApiErrorCode.NotFound, `no route for ${req.method} ${req.path}`);
+}
+
+/**
+ * Express error handler: each code answers with the status `HTTP_STATUS_BY_CODE` gives it;
+ * anything else becomes a 500 without internals, and the log gets the whole error.
+ */
+export function errorHandler(log: Logger, leadership: () => { leader: string | null }) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof SyntaxError && 'body' in err) {
-      return sendError(res, 400, 'InvalidJson', 'the request body is not valid JSON');
+      return sendError(res, 400, ApiErrorCode.InvalidJson, 'the request body is not valid JSON');
     }
-    if (err instanceof GlintError) return sendError(res, 400, err.code, err.message, err.details);
-    log.error({ err }, 'unhandled API error');
-    return sendError(res, 500, 'Internal', 'internal error; the daemon log has the details');
+    const answer = httpAnswerOf(err, leadership().leader);
+    if (answer.status >= 500 && answer.code === ApiErrorCode.Internal) {
+      log.error({ err, method: req.method, path: req.path }, 'unhandled API error');
+    } else if (answer.status >= 500 && err instanceof GlintError && err.code !== ApiErrorCode.NotLeader) {
+      log.warn({ err, method: req.method, path: req.path }, 'API request failed');
+    }
+    return sendAnswer(res, answer);
   };
 }

@@ -35,6 +35,6 @@ export function createApi(deps: ApiDeps): Express {
   });
 
   app.use(notFound);
-  app.use(errorHandler(deps.log));
+  app.use(errorHandler(deps.log, deps.leadership));
   return app;
 }

@@ -1,3 +1,5 @@
 export { sendError } from './api-error.ts';
 export { type ApiDeps, createApi } from './create-api.ts';
+export { ApiErrorCode } from './error-codes.ts';
+export { HTTP_STATUS_BY_CODE, httpAnswerOf } from './error-status.ts';
 export { checkReadiness, type ReadinessCheck, type ReadinessReport, untilAborted } from './readiness.ts';

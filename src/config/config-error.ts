@@ -1,4 +1,5 @@
 import { GlintError } from '../errors/index.ts';
+import { ConfigErrorCode } from './error-codes.ts';
 import type { ConfigIssue } from './format-issues.ts';
 
 export class ConfigError extends GlintError {
@@ -8,7 +9,7 @@ export class ConfigError extends GlintError {
   constructor(file: string, issues: ConfigIssue[]) {
     const lines = issues.map((i) => `  ${i.path}: ${i.message}`).join('\n');
     super(
-      'InvalidConfig',
+      ConfigErrorCode.InvalidConfig,
       `${file} has ${issues.length} problem${issues.length === 1 ? '' : 's'}:\n${lines}`,
       {
         details: { issues },

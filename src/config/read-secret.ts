@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { GlintError } from '../errors/index.ts';
+import { ConfigErrorCode } from './error-codes.ts';
 import type { SecretSource } from './field-types.ts';
 
 /**
@@ -14,7 +15,7 @@ export async function readSecret(
     const value = env[source.fromEnv];
     if (!value) {
       throw new GlintError(
-        'SecretMissing',
+        ConfigErrorCode.SecretMissing,
         `environment variable ${source.fromEnv} is not set; export it before starting glint`,
       );
     }
@@ -24,7 +25,7 @@ export async function readSecret(
     return (await readFile(source.fromFile, 'utf8')).trim();
   } catch {
     throw new GlintError(
-      'SecretMissing',
+      ConfigErrorCode.SecretMissing,
       `cannot read secret file ${source.fromFile}; check the path and its permissions`,
     );
   }

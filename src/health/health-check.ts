@@ -1,4 +1,5 @@
 import { GlintError } from '../errors/index.ts';
+import { HealthErrorCode } from './error-codes.ts';
 
 /**
  * How an instance's health is decided. Field names and units match the app declaration's
@@ -38,14 +39,14 @@ export function parseStatusRange(text: string): [number, number] {
   const match = /^([1-5]\d\d)(?:-([1-5]\d\d))?$/.exec(text.trim());
   if (!match)
     throw new GlintError(
-      'InvalidHealthCheck',
+      HealthErrorCode.InvalidHealthCheck,
       `invalid status range '${text}': expected e.g. '200' or '200-399'`,
     );
   const low = Number(match[1]);
   const high = match[2] ? Number(match[2]) : low;
   if (high < low)
     throw new GlintError(
-      'InvalidHealthCheck',
+      HealthErrorCode.InvalidHealthCheck,
       `invalid status range '${text}': the upper bound is below the lower`,
     );
   return [low, high];

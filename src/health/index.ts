@@ -1,4 +1,5 @@
 export type { ContainerExec, ContainerHealthSource } from './container-ports.ts';
+export { HealthErrorCode } from './error-codes.ts';
 export {
   DEFAULT_HEALTH_TIMING,
   type HealthCheck,

@@ -1,6 +1,13 @@
 import { GlintError } from '../errors/index.ts';
+import { HealthErrorCode } from './error-codes.ts';
 import type { ProbeResult } from './health-check.ts';
-import { type HealthPolicy, type HealthState, initialHealthState, nextHealthState } from './health-state.ts';
+import {
+  HealthPhase,
+  type HealthPolicy,
+  type HealthState,
+  initialHealthState,
+  nextHealthState,
+} from './health-state.ts';
 
 export type WatchHealthOptions = {
   probe: (signal: AbortSignal) => Promise<ProbeResult>;
@@ -52,17 +59,17 @@ export async function waitUntilHealthy(opts: WaitHealthyOptions): Promise<Health
     ...opts,
     signal,
     onChange: (state) => {
-      if (state.phase !== 'starting') {
+      if (state.phase !== HealthPhase.Starting) {
         settled = state;
         stop.abort();
       }
     },
   });
   if (opts.signal?.aborted) throw opts.signal.reason;
-  if (settled?.phase === 'healthy') return settled;
-  if (settled?.phase === 'unhealthy') {
+  if (settled?.phase === HealthPhase.Healthy) return settled;
+  if (settled?.phase === HealthPhase.Unhealthy) {
     throw new GlintError(
-      'Unhealthy',
+      HealthErrorCode.Unhealthy,
       `instance failed its health check ${settled.consecutiveFail} times in a row: ${settled.lastReason}`,
       {
         details: { lastReason: settled.lastReason, checks: settled.checks },
@@ -70,7 +77,7 @@ export async function waitUntilHealthy(opts: WaitHealthyOptions): Promise<Health
     );
   }
   throw new GlintError(
-    'HealthDeadlineExceeded',
+    HealthErrorCode.HealthDeadlineExceeded,
     `instance was not healthy within ${opts.deadlineMs}ms (${last.checks} checks, last: ${last.lastReason ?? 'no result yet'}); check the app's logs or raise healthyDeadline`,
     { details: { lastReason: last.lastReason, checks: last.checks } },
   );

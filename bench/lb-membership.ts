@@ -95,7 +95,7 @@ async function main() {
       record(`add server → L7OK (${label})`, performance.now() - added);
       record(`runtime add to ready (${label})`, (await checked) - t0);
       const r0 = performance.now();
-      await lb.retireInstance(appName, name, { drainTimeoutMs: 5_000 });
+      await lb.retireServer(appName, name, { drainTimeoutMs: 5_000 });
       record('runtime retire (drain, no sessions → maint → del)', performance.now() - r0);
     }
     const v0 = performance.now();

@@ -1,30 +1,51 @@
 import { mkdir } from 'node:fs/promises';
 import type { Logger } from '../log/index.ts';
-import { pickConfigValidator } from './config-validator.ts';
+import { type ConfigValidator, type ContainerExec, pickConfigValidator } from './config-validator.ts';
 import { HaproxyLoadBalancer } from './haproxy-load-balancer.ts';
 import { backendName } from './lb-model.ts';
 import type { LbStructure } from './model-edits.ts';
+import { isNoListener } from './socket-command.ts';
 
 export type ConnectedLoadBalancer = { lb: HaproxyLoadBalancer; haproxyRunning: boolean };
+
+export type ConnectLoadBalancerOptions = {
+  logger: Logger;
+  /** The HAProxy container, to run `haproxy -c` in when this host has no binary. */
+  container?: string;
+  /** Runs that command on the engine the daemon uses. */
+  exec?: ContainerExec;
+  /** Replaces the picked validator (tests). */
+  validator?: ConfigValidator;
+};
 
 /**
  * Brings HAProxy in line with the declaration when the daemon starts. A HAProxy already
  * running keeps its servers (adopted from its live state) and gets the declared structure;
  * it is reloaded even when the file on disk already matches, if it lacks a declared backend
  * (it was started from a bootstrap file). A HAProxy not running gets a checked file to start from.
+ * Only a master socket nobody listens on means "not running": any other failure (a timeout, a
+ * cut answer) is thrown, since writing a fresh file then would forget a live HAProxy's servers.
  */
 export async function connectLoadBalancer(
   structure: LbStructure,
-  opts: { container?: string; logger: Logger },
+  opts: ConnectLoadBalancerOptions,
 ): Promise<ConnectedLoadBalancer> {
   await mkdir(structure.runDir, { recursive: true });
-  const validator = await pickConfigValidator(opts.container ? { container: opts.container } : {});
+  const validator =
+    opts.validator ??
+    (await pickConfigValidator({
+      ...(opts.container ? { container: opts.container } : {}),
+      ...(opts.exec ? { exec: opts.exec } : {}),
+    }));
   const model = { ...structure, apps: structure.apps.map((app) => ({ ...app, servers: [] })) };
   const lb = new HaproxyLoadBalancer({ model, validator, logger: opts.logger });
 
   const running = await lb.master.showProc().then(
     () => true,
-    () => false,
+    (err: unknown) => {
+      if (isNoListener(err)) return false;
+      throw err;
+    },
   );
   if (!running) {
     await lb.writeInitialConfig();

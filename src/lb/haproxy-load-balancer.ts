@@ -1,9 +1,11 @@
 import { writeFile } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { GlintError } from '../errors/index.ts';
 import { type Logger, silentLogger } from '../log/index.ts';
 import { writeFileAtomic } from './config-files.ts';
 import { ConfigInstaller } from './config-installer.ts';
 import type { ConfigValidator } from './config-validator.ts';
+import { LbErrorCode } from './error-codes.ts';
 import {
   backendName,
   findApp,
@@ -43,6 +45,9 @@ export type HaproxyLoadBalancerOptions = {
   reloadTimeoutMs?: number;
 };
 
+/** How long `del server` may keep refusing because connections are still attached. */
+const DELETE_WAIT_MS = 5_000;
+
 export type Instance = { name: string; address: string; port: number };
 export type RetireOutcome = { drained: boolean; waitedMs: number; alreadyGone: boolean };
 export type StructureOutcome = {
@@ -67,9 +72,12 @@ export class HaproxyLoadBalancer {
   private readonly log: Logger;
   private readonly oldWorkers: OldWorkerTracker;
   private readonly files: ConfigInstaller;
+  /** Per app, the highest server id ever given: ids of deleted servers are not handed out again. */
+  private readonly highestIds = new Map<string, number>();
 
   constructor(private readonly opts: HaproxyLoadBalancerOptions) {
     this.current = opts.model;
+    this.adopt(opts.model);
     this.paths = lbPaths(opts.model.runDir);
     this.log = opts.logger ?? silentLogger();
     this.runtime = new RuntimeApi(this.paths.adminSocket, { timeoutMs: opts.socketTimeoutMs ?? 5_000 });
@@ -104,25 +112,29 @@ export class HaproxyLoadBalancer {
   ) {
     const app = this.requireApp(appName);
     const backend = backendName(appName);
-    const existing = app.servers.find((s) => s.name === instance.name);
-    if (existing?.state === 'ready') return existing;
-    const server = existing ?? (await this.queue.run(() => this.stageServer(appName, instance)));
+    // Looked up inside the queue: a concurrent add or remove of the same name has finished.
+    const server = await this.queue.run(
+      async () =>
+        this.requireApp(appName).servers.find((s) => s.name === instance.name) ??
+        (await this.stage(appName, instance)),
+    );
+    if (server.state === 'ready') return server;
     const timeoutMs = opts.timeoutMs ?? this.opts.readyTimeoutMs ?? 30_000;
     const wait = await pollServer(this.runtime, backend, server.name, hasPassedCheck, {
       timeoutMs,
       pollIntervalMs: this.opts.pollIntervalMs ?? 100,
       ...(opts.signal ? { signal: opts.signal } : {}),
     }).catch(async (err) => {
-      await this.removeInstance(appName, server.name);
+      await this.removeServer(appName, server.name);
       throw err;
     });
     if (!wait.met) {
-      await this.removeInstance(appName, server.name);
+      await this.removeServer(appName, server.name);
       const last = wait.last
         ? `${wait.last.checkStatus || 'no check yet'} ${wait.last.checkCode}`.trim()
         : 'none';
       throw new GlintError(
-        'LbServerNotHealthy',
+        LbErrorCode.ServerNotHealthy,
         `instance ${server.name} of app ${appName} did not pass HAProxy's check (GET ${app.check.path}) within ${timeoutMs}ms (last result: ${last}); it was taken out of the backend. Check that it answers on ${instance.address}:${instance.port}.`,
         { details: { app: appName, instance: server.name, checkStatus: wait.last?.checkStatus } },
       );
@@ -136,11 +148,11 @@ export class HaproxyLoadBalancer {
   }
 
   /**
-   * Retires an instance: `drain`, wait for no session and no queue (or the drain timeout,
+   * Retires an instance's server: `drain`, wait for no session and no queue (or the drain timeout,
    * after which the remaining sessions are cut), `maint`, `del server`, and then wait until
    * no old worker still routes to it. When this resolves the container may be stopped.
    */
-  async retireInstance(
+  async retireServer(
     appName: string,
     name: string,
     opts: { drainTimeoutMs?: number; stopWaitTimeoutMs?: number; signal?: AbortSignal } = {},
@@ -152,8 +164,8 @@ export class HaproxyLoadBalancer {
       await this.queue.run(() => this.commit(withoutServer(this.current, appName, name)));
       return { drained: true, waitedMs: 0, alreadyGone: true };
     }
-    const drain = await this.drainInstance(appName, name, opts);
-    await this.removeInstance(appName, name, { cutSessions: !drain.drained });
+    const drain = await this.drainServer(appName, name, opts);
+    await this.removeServer(appName, name, { cutSessions: !drain.drained });
     await this.waitUntilStoppable(
       appName,
       name,
@@ -166,7 +178,7 @@ export class HaproxyLoadBalancer {
    * First half of a retirement, for callers with a step in between (deregistering from etcd):
    * `drain`, then wait until the server has no session and no queue, or the drain timeout.
    */
-  async drainInstance(
+  async drainServer(
     appName: string,
     name: string,
     opts: { drainTimeoutMs?: number; signal?: AbortSignal } = {},
@@ -191,15 +203,18 @@ export class HaproxyLoadBalancer {
    * Second half: `maint`, cut what is left when asked, `del server`, and drop it from the
    * model and the file. Stop the container only once `canStopInstance` agrees.
    */
-  async removeInstance(appName: string, name: string, opts: { cutSessions?: boolean } = {}): Promise<void> {
+  async removeServer(appName: string, name: string, opts: { cutSessions?: boolean } = {}): Promise<void> {
     const backend = backendName(appName);
     await this.queue.run(async () => {
       await this.runtime.setState(backend, name, 'maint');
       if (opts.cutSessions) await this.runtime.shutdownSessions(backend, name);
-      await this.deleteWhenIdle(backend, name);
-      await this.commit(withoutServer(this.current, appName, name));
-      this.log.info({ app: appName, instance: name }, 'lb: server deleted');
     });
+    // `del server` refuses while a connection is attached; those end quickly once in maint.
+    // The wait between attempts is spent outside the queue, so other apps' changes go on.
+    const deadline = Date.now() + DELETE_WAIT_MS;
+    while (!(await this.queue.run(() => this.deleteIfIdle(appName, name, Date.now() > deadline)))) {
+      await delay(50);
+    }
   }
 
   /**
@@ -240,7 +255,7 @@ export class HaproxyLoadBalancer {
       // `force`: the running HAProxy may not run the installed file (a daemon start after a
       // bootstrap config), so an identical file is no proof that nothing needs reloading.
       if (!opts.force && text === (await this.files.installed())) {
-        this.current = model;
+        this.adopt(model);
         return { reloaded: false, durationMs: Date.now() - started, removed };
       }
       await this.files.stage(model, text);
@@ -254,7 +269,7 @@ export class HaproxyLoadBalancer {
         await this.files.restorePrevious();
         throw err;
       }
-      this.current = model;
+      this.adopt(model);
       this.log.info({ durationMs: Date.now() - started, removed: removed.length }, 'lb: reloaded');
       return { reloaded: true, durationMs: Date.now() - started, removed };
     });
@@ -275,10 +290,10 @@ export class HaproxyLoadBalancer {
   }
 
   /** Sets `ready`, `drain` or `maint` by hand (an operator's pause), mirrored in the file. */
-  async setInstanceState(appName: string, name: string, state: ServerState): Promise<void> {
+  async setServerState(appName: string, name: string, state: ServerState): Promise<void> {
     if (!this.requireApp(appName).servers.some((s) => s.name === name)) {
       throw new GlintError(
-        'LbUnknownInstance',
+        LbErrorCode.UnknownServer,
         `app ${appName} has no instance ${name} in the load balancer`,
         {
           details: { app: appName, instance: name },
@@ -291,10 +306,15 @@ export class HaproxyLoadBalancer {
     });
   }
 
-  private async stageServer(appName: string, instance: Instance): Promise<LbServer> {
+  private async stage(appName: string, instance: Instance): Promise<LbServer> {
     const app = this.requireApp(appName);
     const backend = backendName(appName);
-    const { model, server } = withServerAdded(this.current, appName, { ...instance, state: 'drain' });
+    const { model, server } = withServerAdded(
+      this.current,
+      appName,
+      { ...instance, state: 'drain' },
+      this.highestIds.get(appName),
+    );
     // Render and check the file first: a name or address HAProxy would refuse fails here,
     // before anything changed in HAProxy.
     await this.files.stage(model, renderHaproxyConfig(model));
@@ -312,7 +332,7 @@ export class HaproxyLoadBalancer {
       });
       throw err;
     }
-    this.current = model;
+    this.adopt(model);
     await this.files.promote();
     this.log.info(
       { app: appName, instance: server.name, id: server.id },
@@ -321,31 +341,40 @@ export class HaproxyLoadBalancer {
     return server;
   }
 
-  /** `del server` refuses while a connection is attached; those end quickly once in maint. */
-  private async deleteWhenIdle(backend: string, name: string): Promise<void> {
-    const deadline = Date.now() + 5_000;
-    for (;;) {
-      try {
-        return await this.runtime.delServer(backend, name);
-      } catch (err) {
-        const busy = err instanceof GlintError && /connections|still/i.test(String(err.details?.reason));
-        if (!busy || Date.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 50));
-      }
+  /** One `del server` attempt: false while connections are still attached (unless `lastTry`). */
+  private async deleteIfIdle(appName: string, name: string, lastTry: boolean): Promise<boolean> {
+    try {
+      await this.runtime.delServer(backendName(appName), name);
+    } catch (err) {
+      const busy = err instanceof GlintError && /connections|still/i.test(String(err.details?.reason));
+      if (busy && !lastTry) return false;
+      throw err;
     }
+    await this.commit(withoutServer(this.current, appName, name));
+    this.log.info({ app: appName, instance: name }, 'lb: server deleted');
+    return true;
   }
 
   /** Mirrors a runtime change into the model and into haproxy.cfg, so a later reload keeps it. */
   private async commit(model: LbModel): Promise<void> {
-    this.current = model;
+    this.adopt(model);
     await this.files.write(model);
+  }
+
+  /** Takes `model` as current, remembering each app's highest server id so none is reused. */
+  private adopt(model: LbModel): void {
+    this.current = model;
+    for (const app of model.apps) {
+      const highest = Math.max(this.highestIds.get(app.name) ?? 0, ...app.servers.map((s) => s.id));
+      this.highestIds.set(app.name, highest);
+    }
   }
 
   private requireApp(appName: string) {
     const app = findApp(this.current, appName);
     if (!app)
       throw new GlintError(
-        'LbUnknownApp',
+        LbErrorCode.UnknownApp,
         `the load balancer has no app "${appName}"; apply a structure with it first`,
         {
           details: { app: appName },

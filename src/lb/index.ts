@@ -1,12 +1,18 @@
 export { assignServerIds, type UnnumberedModel, type UnnumberedServer } from './assign-server-ids.ts';
 export {
   type ConfigValidator,
+  type ContainerExec,
   DockerExecValidator,
   LocalBinaryValidator,
   pickConfigValidator,
   type ValidationResult,
 } from './config-validator.ts';
-export { type ConnectedLoadBalancer, connectLoadBalancer } from './connect-load-balancer.ts';
+export {
+  type ConnectedLoadBalancer,
+  type ConnectLoadBalancerOptions,
+  connectLoadBalancer,
+} from './connect-load-balancer.ts';
+export { LbErrorCode } from './error-codes.ts';
 export {
   HaproxyLoadBalancer,
   type HaproxyLoadBalancerOptions,

@@ -1,4 +1,6 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { GlintError } from '../errors/index.ts';
+import { LbErrorCode } from './error-codes.ts';
 import { type ProcInfo, parseShowProc } from './parse-show-proc.ts';
 import { sendSocketCommand } from './socket-command.ts';
 
@@ -29,15 +31,17 @@ export class MasterCli {
   /**
    * While the master re-executes for a reload (ours or anyone's) its socket refuses
    * connections for ~150 ms, so a refusal is retried for a short while before it counts.
+   * `signal` ends the call at once, retries included (a readiness probe has its own deadline).
    */
-  async showProc(): Promise<ProcInfo> {
+  async showProc(opts: { signal?: AbortSignal } = {}): Promise<ProcInfo> {
     const deadline = Date.now() + (this.opts.busyRetryMs ?? 3_000);
+    const command = opts.signal ? { signal: opts.signal } : {};
     for (;;) {
       try {
-        return parseShowProc(await sendSocketCommand(this.socketPath, 'show proc'));
+        return parseShowProc(await sendSocketCommand(this.socketPath, 'show proc', command));
       } catch (err) {
-        if (Date.now() > deadline || !isRefused(err)) throw err;
-        await new Promise((r) => setTimeout(r, this.opts.pollIntervalMs ?? 25));
+        if (Date.now() > deadline || !isRefused(err) || opts.signal?.aborted) throw err;
+        await delay(this.opts.pollIntervalMs ?? 25, undefined, opts.signal ? { signal: opts.signal } : {});
       }
     }
   }
@@ -50,11 +54,12 @@ export class MasterCli {
   async reload(): Promise<ReloadOutcome> {
     const started = Date.now();
     const before = await this.showProc();
-    await sendSocketCommand(this.socketPath, 'reload');
+    // 2.6 answers `reload` with nothing at all, so an empty answer is the expected one.
+    await sendSocketCommand(this.socketPath, 'reload', { expectAnswer: false });
     const after = await this.waitForReloadCount(before.reloads + 1);
     if (after.failedReloads > before.failedReloads) {
       throw new GlintError(
-        'LbReloadFailed',
+        LbErrorCode.ReloadFailed,
         "HAProxy could not load the new configuration (often a frontend port already in use or an address not on this host); the previous configuration is still serving. See HAProxy's log for the reason.",
         { details: { failedReloads: after.failedReloads } },
       );
@@ -62,9 +67,13 @@ export class MasterCli {
     const previous = new Set(before.workers.map((w) => w.pid));
     const fresh = after.workers.filter((w) => !previous.has(w.pid));
     if (fresh.length === 0) {
-      throw new GlintError('LbReloadFailed', 'HAProxy reported the reload but no new worker is serving', {
-        details: { workers: after.workers },
-      });
+      throw new GlintError(
+        LbErrorCode.ReloadFailed,
+        'HAProxy reported the reload but no new worker is serving',
+        {
+          details: { workers: after.workers },
+        },
+      );
     }
     return {
       previousWorkerPids: before.workers.map((w) => w.pid),
@@ -88,7 +97,7 @@ export class MasterCli {
       await new Promise((r) => setTimeout(r, this.opts.pollIntervalMs ?? 25));
     }
     throw new GlintError(
-      'LbReloadTimeout',
+      LbErrorCode.ReloadTimeout,
       `HAProxy's master did not confirm the reload within ${timeoutMs}ms; check that HAProxy is running`,
       { cause: last },
     );

@@ -1,12 +1,13 @@
 import { GlintError } from '../errors/index.ts';
 import { assignServerIds, type UnnumberedServer } from './assign-server-ids.ts';
+import { LbErrorCode } from './error-codes.ts';
 import type { LbApp, LbModel, LbServer, ServerState } from './lb-model.ts';
 
 /** A model change for one app's servers; pure helpers the load balancer mirrors runtime changes with. */
 function mapApp(model: LbModel, appName: string, change: (app: LbApp) => LbApp): LbModel {
   if (!model.apps.some((a) => a.name === appName)) {
     throw new GlintError(
-      'LbUnknownApp',
+      LbErrorCode.UnknownApp,
       `the load balancer has no app "${appName}"; apply a structure with it first`,
       {
         details: { app: appName },
@@ -16,14 +17,20 @@ function mapApp(model: LbModel, appName: string, change: (app: LbApp) => LbApp):
   return { ...model, apps: model.apps.map((a) => (a.name === appName ? change(a) : a)) };
 }
 
+/**
+ * Adds a server with an id above every id the app holds and above `highestUsed` (ids of
+ * servers deleted since): an id is never reused within a backend's life, so the server-state
+ * file never restores one instance's state onto another.
+ */
 export function withServerAdded(
   model: LbModel,
   appName: string,
   server: Omit<LbServer, 'id'>,
+  highestUsed = 0,
 ): { model: LbModel; server: LbServer } {
   const next = mapApp(model, appName, (app) => {
     const taken = app.servers.map((s) => s.id);
-    return { ...app, servers: [...app.servers, { ...server, id: Math.max(0, ...taken) + 1 }] };
+    return { ...app, servers: [...app.servers, { ...server, id: Math.max(highestUsed, ...taken) + 1 }] };
   });
   const added = next.apps.find((a) => a.name === appName)!.servers.at(-1)!;
   return { model: next, server: added };

@@ -1,4 +1,5 @@
-import { GlintError } from '../errors/index.ts';
+import { TransientError } from '../errors/index.ts';
+import { LbErrorCode } from './error-codes.ts';
 
 export type ProcEntry = { pid: number; reloads: number };
 
@@ -14,7 +15,7 @@ export type ProcInfo = {
 
 const ROW = /^(\d+)\s+(\S+)\s+(\d+)(?:\s+\[failed:\s*(\d+)\])?/;
 
-/** Parses the master CLI's `show proc`. Pure; throws when no master line is present. */
+/** Parses the master CLI's `show proc`. Pure; throws (transient: usually a cut answer) when no master line is present. */
 export function parseShowProc(output: string): ProcInfo {
   const info: ProcInfo = { masterPid: 0, reloads: 0, failedReloads: 0, workers: [], oldWorkers: [] };
   let sectionName = 'master';
@@ -36,8 +37,8 @@ export function parseShowProc(output: string): ProcInfo {
     else if (sectionName === 'old workers') info.oldWorkers.push(entry);
   }
   if (info.masterPid === 0)
-    throw new GlintError(
-      'LbUnexpectedAnswer',
+    throw new TransientError(
+      LbErrorCode.UnexpectedAnswer,
       `HAProxy's master CLI answered "show proc" with no master line: ${output.slice(0, 200)}`,
     );
   return info;

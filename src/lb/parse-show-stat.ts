@@ -1,3 +1,6 @@
+import { TransientError } from '../errors/index.ts';
+import { LbErrorCode } from './error-codes.ts';
+
 /** The `show stat` columns glint reads, per server or proxy row. */
 export type StatRow = {
   proxy: string;
@@ -19,11 +22,19 @@ export type StatRow = {
   lastCheck: string;
 };
 
-/** Parses `show stat` CSV (header line `# pxname,svname,...`). Pure. */
+/**
+ * Parses `show stat` CSV (header line `# pxname,svname,...`). Pure. HAProxy always prints the
+ * header, so an answer without one was cut short: it throws rather than say "no servers".
+ */
 export function parseShowStat(output: string): StatRow[] {
   const lines = output.split('\n').filter((l) => l.trim() !== '');
   const header = lines.find((l) => l.startsWith('# '));
-  if (!header) return [];
+  if (!header) {
+    throw new TransientError(
+      LbErrorCode.UnexpectedAnswer,
+      `HAProxy answered "show stat" without its header line: ${JSON.stringify(output.slice(0, 200))}`,
+    );
+  }
   const columns = header.slice(2).split(',');
   const col = (name: string) => columns.indexOf(name);
   const idx = {

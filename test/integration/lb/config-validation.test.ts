@@ -1,7 +1,9 @@
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DockerEngine, DockerRuntime } from '../../../src/docker/index.ts';
 import {
   type ConfigValidator,
+  type ContainerExec,
   DockerExecValidator,
   LocalBinaryValidator,
   pickConfigValidator,
@@ -16,11 +18,13 @@ const goldenPath = (name: string) =>
   new URL(`../../fixtures/lb/${name}.golden.cfg`, import.meta.url).pathname;
 let fx: LbFixture;
 let validators: ConfigValidator[];
+const engine = new DockerRuntime(new DockerEngine());
+const exec: ContainerExec = (container, command, signal) => engine.exec(container, command, { signal });
 
 beforeAll(async () => {
   // The HAProxy container only sees its run folder, so files are checked from there.
   fx = await startLbFixture(SUITE, []);
-  validators = [new LocalBinaryValidator(), new DockerExecValidator(fx.haproxy.container.getId())];
+  validators = [new LocalBinaryValidator(), new DockerExecValidator(fx.haproxy.container.getId(), exec)];
 });
 
 afterAll(async () => {
@@ -56,13 +60,20 @@ describe('validators', () => {
   });
 
   it('falls back to the container when no binary is installed, and fails clearly with neither', async () => {
-    const fallback = await pickConfigValidator({ binary: '/nonexistent/haproxy', container: 'haproxy-x' });
+    const fallback = await pickConfigValidator({
+      binary: '/nonexistent/haproxy',
+      container: 'haproxy-x',
+      exec,
+    });
     expect(fallback).toBeInstanceOf(DockerExecValidator);
     await expect(pickConfigValidator({ binary: '/nonexistent/haproxy' })).rejects.toThrow(/install haproxy/);
+    await expect(
+      pickConfigValidator({ binary: '/nonexistent/haproxy', container: 'haproxy-x' }),
+    ).rejects.toThrow(/no Docker engine/);
   });
 
   it('reports a missing container as a clear error, not as an invalid file', async () => {
-    const missing = new DockerExecValidator('glint-no-such-haproxy');
+    const missing = new DockerExecValidator('glint-no-such-haproxy', exec);
     await expect(missing.validate('/tmp/x.cfg')).rejects.toThrow(
       /check that the HAProxy container is running/,
     );

@@ -93,7 +93,7 @@ describe('runtime membership against a real HAProxy', () => {
       },
       { what: 'a slow request on b' },
     );
-    const retired = await fx.lb.retireInstance('web', 'web-b');
+    const retired = await fx.lb.retireServer('web', 'web-b');
     const finished = await slowOnB!;
     expect(finished).toEqual({ status: 200, body: 'served by b' });
     expect(retired).toMatchObject({ drained: true, alreadyGone: false });
@@ -106,14 +106,14 @@ describe('runtime membership against a real HAProxy', () => {
   it('cuts sessions still open when the drain timeout passes', async () => {
     const c = await backend('c');
     await fx.lb.addInstance('web', { name: 'web-c', address: '127.0.0.1', port: c.port });
-    await fx.lb.setInstanceState('web', 'web-a', 'drain');
+    await fx.lb.setServerState('web', 'web-a', 'drain');
     const slow = get('/slow?ms=8000').catch((err: unknown) => err);
     await waitFor(() => (c.hits.length > 0 ? true : undefined), { what: 'the slow request on c' });
-    const retired = await fx.lb.retireInstance('web', 'web-c', { drainTimeoutMs: 500 });
+    const retired = await fx.lb.retireServer('web', 'web-c', { drainTimeoutMs: 500 });
     expect(retired.drained).toBe(false);
     expect(await fx.lb.runtime.serverStat('be_web', 'web-c')).toBeUndefined();
     await slow;
-    await fx.lb.setInstanceState('web', 'web-a', 'ready');
+    await fx.lb.setServerState('web', 'web-a', 'ready');
     expect((await get()).body).toBe('served by a');
   });
 
@@ -129,7 +129,7 @@ describe('runtime membership against a real HAProxy', () => {
   });
 
   it('treats retiring an instance it does not know as done', async () => {
-    expect(await fx.lb.retireInstance('web', 'never-added')).toEqual({
+    expect(await fx.lb.retireServer('web', 'never-added')).toEqual({
       drained: true,
       waitedMs: 0,
       alreadyGone: true,
@@ -145,7 +145,7 @@ describe('runtime membership against a real HAProxy', () => {
   it('adopts the running servers and their states after a restart, and writes the same file', async () => {
     const d = await backend('d');
     await fx.lb.addInstance('web', { name: 'web-d', address: '127.0.0.1', port: d.port });
-    await fx.lb.setInstanceState('web', 'web-d', 'maint');
+    await fx.lb.setServerState('web', 'web-d', 'maint');
     const fileBefore = readFileSync(`${fx.runDir}/haproxy.cfg`, 'utf8');
     const restarted = new HaproxyLoadBalancer({
       model: { ...fx.lb.model, apps: fx.lb.model.apps.map((a) => ({ ...a, servers: [] })) },
@@ -163,7 +163,7 @@ describe('runtime membership against a real HAProxy', () => {
       ['web-a', 'UP'],
       ['web-d', 'MAINT'],
     ]);
-    await restarted.retireInstance('web', 'web-d');
+    await restarted.retireServer('web', 'web-d');
     expect(await restarted.runtime.serverStat('be_web', 'web-d')).toBeUndefined();
   });
 

@@ -108,8 +108,8 @@ describe('structural changes through a validated reload', () => {
   });
 
   it('keeps drain and maint states across a reload', async () => {
-    await fx.lb.setInstanceState('web', 'web-b', 'drain');
-    await fx.lb.setInstanceState('web', 'web-c', 'maint');
+    await fx.lb.setServerState('web', 'web-b', 'drain');
+    await fx.lb.setServerState('web', 'web-c', 'maint');
     await fx.lb.applyStructure(structure({ timeouts: { ...DEFAULT_TIMEOUTS, serverMs: 45_000 } }));
     expect(config()).toContain('timeout server 45s');
     expect(readFileSync(`${fx.runDir}/server-state`, 'utf8').split('\n')[0]).toBe('1');
@@ -118,8 +118,8 @@ describe('structural changes through a validated reload', () => {
     expect(await stateOf('web-b')).toBe('DRAIN');
     expect(await stateOf('web-c')).toBe('MAINT');
     for (let i = 0; i < 6; i++) expect((await get(webPort)).body).toBe('served by a');
-    await fx.lb.setInstanceState('web', 'web-b', 'ready');
-    await fx.lb.setInstanceState('web', 'web-c', 'ready');
+    await fx.lb.setServerState('web', 'web-b', 'ready');
+    await fx.lb.setServerState('web', 'web-c', 'ready');
   });
 
   it('never installs a file haproxy -c rejects, and names the app and the reason', async () => {

@@ -43,7 +43,7 @@ function startInstance(): Promise<DemoInstance> {
 async function replace(old: DemoInstance): Promise<DemoInstance> {
   const fresh = await startInstance();
   await fx.lb.addInstance('demo', fresh);
-  await fx.lb.retireInstance('demo', old.name);
+  await fx.lb.retireServer('demo', old.name);
   await stopDemoInstance(old.id);
   return fresh;
 }
@@ -152,7 +152,7 @@ describe('zero dropped requests through HAProxy', () => {
       `HAProxy retries on the killed instance: ${victimStat?.retries}, redispatches: ${victimStat?.redispatches}`,
     );
     expect(victimStat!.retries + victimStat!.redispatches).toBeGreaterThan(0);
-    await fx.lb.retireInstance('demo', victim.name, { drainTimeoutMs: 1_000 });
+    await fx.lb.retireServer('demo', victim.name, { drainTimeoutMs: 1_000 });
     expect(fx.lb.model.apps[0]!.servers.map((s) => s.name)).not.toContain(victim.name);
   });
 });

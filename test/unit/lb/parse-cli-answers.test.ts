@@ -41,8 +41,10 @@ describe('parseShowStat', () => {
     });
   });
 
-  it('returns no rows for an answer without a header', () => {
-    expect(parseShowStat('\n')).toEqual([]);
+  it('refuses an answer without a header rather than report no servers', () => {
+    expect(() => parseShowStat('\n')).toThrow(
+      expect.objectContaining({ name: 'TransientError', code: 'LbUnexpectedAnswer' }),
+    );
   });
 });
 

@@ -19,7 +19,14 @@ describe('parseServersState', () => {
     ]);
   });
 
-  it('returns nothing for a file holding only its version line', () => {
-    expect(parseServersState('1\n')).toEqual([]);
+  it('reads a backend without servers as no servers', () => {
+    expect(parseServersState(STATE.split('\n').slice(0, 2).join('\n'))).toEqual([]);
+  });
+
+  it('refuses an answer cut before its header or inside a row rather than report fewer servers', () => {
+    const refused = expect.objectContaining({ name: 'TransientError', code: 'LbUnexpectedAnswer' });
+    expect(() => parseServersState('1\n')).toThrow(refused);
+    expect(() => parseServersState('')).toThrow(refused);
+    expect(() => parseServersState(STATE.slice(0, STATE.indexOf('s3') + 5))).toThrow(refused);
   });
 });

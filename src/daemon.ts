@@ -184,7 +184,7 @@ async function startInto(
 
   const readiness: ReadinessCheck[] = [
     { name: 'docker', check: (signal) => docker.ping(signal) },
-    { name: 'haproxy', check: async () => void (await lb.master.showProc()) },
+    { name: 'haproxy', check: async (signal) => void (await lb.master.showProc({ signal })) },
     {
       name: 'etcd',
       check: (signal) => untilAborted(etcd.get(etcd.keys.leader()), signal, 'etcd did not answer in time'),

@@ -14,6 +14,7 @@ import {
 import { resolveEnvSnapshot } from './env-snapshot.ts';
 import type { EtcdClient, WatchEvent, WatchHandle } from './etcd-client.ts';
 import { KeyedDebouncer } from './keyed-debouncer.ts';
+import { prefixEnd } from './txn.ts';
 
 export type ConfigChangeEvent = {
   app: string;
@@ -68,12 +69,20 @@ export class ConfigWatcher extends EventEmitter<WatcherEvents> {
     this.#apps = opts.apps;
     this.#includeIgnored = opts.includeIgnored ?? false;
     this.#log = (opts.logger ?? silentLogger()).child({ component: 'config-watcher' });
-    this.#debouncer = new KeyedDebouncer(opts.debounceMs ?? 500, (app, items) => this.#flush(app, items));
+    this.#debouncer = new KeyedDebouncer(opts.debounceMs ?? 500, (app, items) => {
+      // Runs on a timer: anything thrown here would end the process.
+      try {
+        this.#flush(app, items);
+      } catch (err) {
+        this.#log.error({ err, app }, 'handling a config change failed; continuing');
+      }
+    });
   }
 
   /** Reads the current state (the baseline) and starts watching right after it. */
   async start(): Promise<void> {
     await this.#load();
+    if (this.#stopped) return;
     for (const app of this.#apps) this.#remember(app);
   }
 
@@ -88,6 +97,7 @@ export class ConfigWatcher extends EventEmitter<WatcherEvents> {
     return this.#revision;
   }
 
+  /** Stops watching; a start or re-read still in flight opens no watch after this. */
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#debouncer.cancelAll();
@@ -96,19 +106,23 @@ export class ConfigWatcher extends EventEmitter<WatcherEvents> {
 
   async #load(): Promise<void> {
     const k = this.#client.keys;
-    const roots = [k.configRoot(), k.secretsRoot(), k.servicesRoot()];
+    const roots = [k.configRoot(), k.secretsRoot(), k.servicesRoot()].sort();
     const res = await this.#client.txn(
       { compare: [], success: roots.map((key) => ({ type: 'get', key, prefix: true })) },
       'reading config, secrets and services',
     );
+    // stop() ran while we read: opening the watch now would leak it.
+    if (this.#stopped) return;
     this.#mirror = new Map(res.responses.flatMap((r) => r.kvs ?? []).map((kv) => [kv.key, kv]));
     this.#revision = res.revision;
-    // One watcher over the whole prefix rather than one per root: etcd3 mishandles cancelling
-    // sibling watchers that etcd is cancelling itself (compaction after a reconnect).
+    // One watch over the range from the first root to the end of the last (config/, secrets/,
+    // services/ sort together; state/ sorts after them, so the engine's writes never wake us),
+    // rather than one per root: etcd3 mishandles cancelling sibling watchers that etcd is
+    // cancelling itself (compaction after a reconnect). Foreign keys between roots are dropped.
     const isMirrored = (key: string) => roots.some((root) => key.startsWith(root));
-    const root = `${k.prefix}/`;
+    const range = { start: roots[0] ?? k.configRoot(), end: prefixEnd(roots[roots.length - 1] ?? '') };
     this.#watches = [
-      this.#client.watchPrefix(root, res.revision + 1, {
+      this.#client.watchRange(range, res.revision + 1, {
         onEvents: (events, revision) =>
           this.#apply(
             events.filter((e) => isMirrored(e.kv.key)),
@@ -116,10 +130,10 @@ export class ConfigWatcher extends EventEmitter<WatcherEvents> {
           ),
         onCompacted: () => void this.#resync(),
         onDisconnected: (err) =>
-          this.#log.warn({ err: err.message, root }, 'config watch disconnected; resuming'),
-        onConnected: () => this.#log.debug({ root }, 'config watch connected'),
+          this.#log.warn({ err: err.message, range: range.start }, 'config watch disconnected; resuming'),
+        onConnected: () => this.#log.debug({ range: range.start }, 'config watch connected'),
         onError: (err) => {
-          this.#log.error({ err: err.message, root }, 'config watch failed; re-reading');
+          this.#log.error({ err: err.message, range: range.start }, 'config watch failed; re-reading');
           void this.#resync();
         },
       }),
@@ -158,6 +172,7 @@ export class ConfigWatcher extends EventEmitter<WatcherEvents> {
           await new Promise((r) => setTimeout(r, 1_000));
         }
       }
+      if (this.#stopped) return;
       for (const key of diffMirrors(before, this.#mirror)) this.#touch(key, this.#revision, 'resync');
     })().finally(() => {
       this.#resyncing = undefined;
@@ -196,7 +211,25 @@ export class ConfigWatcher extends EventEmitter<WatcherEvents> {
       { app: name, reason: event.reason, keys: event.keys, revision: event.revision },
       'config changed',
     );
-    this.emit('change', event);
+    this.#emitChange(event);
+  }
+
+  /**
+   * Calls every `change` listener, each on its own: one that throws or rejects is logged and
+   * the others still hear about the change (EventEmitter.emit would stop at the first throw
+   * and, on this timer, end the process).
+   */
+  #emitChange(event: ConfigChangeEvent): void {
+    for (const listener of this.rawListeners('change')) {
+      const failed = (err: unknown) =>
+        this.#log.error({ err, app: event.app }, 'a config change listener failed; continuing');
+      try {
+        const result: unknown = listener.call(this, event);
+        if (result instanceof Promise) result.catch(failed);
+      } catch (err) {
+        failed(err);
+      }
+    }
   }
 
   #eventFor(app: WatchedApp, items: Pending[]): ConfigChangeEvent | undefined {

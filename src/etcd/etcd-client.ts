@@ -107,12 +107,26 @@ export class EtcdClient {
     };
   }
 
-  /**
-   * Watches `prefix` from `fromRevision` (inclusive). etcd3 resumes from the last revision it
-   * delivered after a disconnect; a compacted start revision arrives as `onCompacted`.
-   */
+  /** Watches every key under `prefix` from `fromRevision` (inclusive); see `watchRange`. */
   watchPrefix(prefix: string, fromRevision: number, handlers: WatchHandlers): WatchHandle {
-    const watcher: Watcher = this.#etcd.watch().prefix(prefix).startRevision(String(fromRevision)).watcher();
+    return this.watchRange({ start: prefix, end: prefixEnd(prefix) }, fromRevision, handlers);
+  }
+
+  /**
+   * Watches the keys in [start, end) from `fromRevision` (inclusive). etcd3 resumes from the
+   * last revision it delivered after a disconnect; a compacted start revision arrives as
+   * `onCompacted`.
+   */
+  watchRange(
+    range: { start: string; end: string | Buffer },
+    fromRevision: number,
+    handlers: WatchHandlers,
+  ): WatchHandle {
+    const watcher: Watcher = this.#etcd
+      .watch()
+      .inRange({ start: range.start, end: range.end })
+      .startRevision(String(fromRevision))
+      .watcher();
     watcher.on('data', (res: IWatchResponse) => {
       const events = (res.events ?? []).map((ev) => ({
         type: Number(ev.type) === 1 || String(ev.type) === 'Delete' ? ('delete' as const) : ('put' as const),
@@ -147,13 +161,6 @@ export class EtcdClient {
   /** A raw etcd3 lease; use KeptLease for one whose loss is noticed in time. */
   rawLease(ttlSeconds: number): Lease {
     return this.#etcd.lease(ttlSeconds);
-  }
-
-  async leaseTimeToLive(leaseId: string): Promise<number> {
-    const res = await atEdge('reading a lease', () =>
-      this.#etcd.leaseClient.leaseTimeToLive({ ID: leaseId }),
-    );
-    return Number(res.TTL);
   }
 
   /** Drops history up to `revision` (operators and tests; glint never compacts on its own). */

@@ -1,6 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ConfigChangeEvent, ConfigWatcher } from '../../../src/etcd/config-watcher.ts';
 import { connectEtcd, type EtcdClient } from '../../../src/etcd/etcd-client.ts';
+import { resolveAppEnv } from '../../../src/etcd/resolve-app-env.ts';
+import { createLogger } from '../../../src/log/index.ts';
 import { removeTestContainers } from '../../support/cleanup.ts';
 import { type ConnectionRelay, startRelay } from '../../support/connection-relay.ts';
 import { type EtcdHandle, startEtcd } from '../../support/etcd-container.ts';
@@ -40,6 +43,46 @@ async function watch(via: EtcdClient, apps: string[], debounceMs = 150) {
   return { watcher, events };
 }
 
+async function ownClient(): Promise<EtcdClient> {
+  const via = await connectEtcd({ endpoints: [etcd.endpoint], prefix: '/glint' });
+  cleanups.push(() => via.close());
+  return via;
+}
+
+/** Every key etcd delivers to watches opened through `via`. */
+function recordDeliveredKeys(via: EtcdClient): string[] {
+  const watchRange = via.watchRange.bind(via);
+  const keys: string[] = [];
+  vi.spyOn(via, 'watchRange').mockImplementation((range, from, handlers) =>
+    watchRange(range, from, {
+      ...handlers,
+      onEvents: (events, revision) => {
+        keys.push(...events.map((e) => e.kv.key));
+        handlers.onEvents(events, revision);
+      },
+    }),
+  );
+  return keys;
+}
+
+/** Watches opened through `via` and not cancelled yet. */
+function trackOpenWatches(via: EtcdClient): Set<object> {
+  const watchRange = via.watchRange.bind(via);
+  const open = new Set<object>();
+  vi.spyOn(via, 'watchRange').mockImplementation((range, from, handlers) => {
+    const handle = watchRange(range, from, handlers);
+    const token = {};
+    open.add(token);
+    return {
+      cancel: async () => {
+        open.delete(token);
+        await handle.cancel();
+      },
+    };
+  });
+  return open;
+}
+
 async function proxiedClient(): Promise<{ proxy: ConnectionRelay; via: EtcdClient }> {
   const proxy = await startRelay({ port: hostPort }, { port: 0 });
   const via = await connectEtcd({ endpoints: [`http://127.0.0.1:${proxy.port}`], prefix: '/glint' });
@@ -56,20 +99,81 @@ const forApp = (events: ConfigChangeEvent[], app: string) => () => {
 };
 
 describe('ConfigWatcher against a real etcd', () => {
-  it('turns a burst of writes into one event per app and skips writes that change nothing', async () => {
+  it('a burst of writes ends in an event carrying the final env, and writes that change nothing emit nothing', async () => {
     await client.put('/glint/config/burst/SAME', 'v');
     const { events } = await watch(client, ['burst', 'other']);
-    for (let i = 0; i < 10; i++) await client.put(`/glint/config/burst/K${i}`, String(i));
-    const [event] = await waitFor(forApp(events, 'burst'), { what: 'burst event' });
-    expect(event?.keys).toHaveLength(10);
-    expect(event?.reason).toBe('config');
+    const keys = Array.from({ length: 10 }, (_, i) => `/glint/config/burst/K${i}`);
+    for (const [i, key] of keys.entries()) await client.put(key, String(i));
+    // How many windows the burst spans depends on the scheduler; the unit tests of
+    // KeyedDebouncer pin the windowing. Here: no event is lost, none is doubled, the last wins.
+    const final = (await resolveAppEnv(client, { app: 'burst' })).fingerprint;
+    await waitFor(() => events.find((e) => e.app === 'burst' && e.fingerprint === final), {
+      what: 'an event carrying the final env of burst',
+    });
+    const burst = events.filter((e) => e.app === 'burst');
+    expect(burst.length).toBeLessThanOrEqual(keys.length);
+    expect(burst.flatMap((e) => e.keys).sort()).toEqual([...keys].sort());
+    expect(burst.every((e) => e.reason === 'config')).toBe(true);
+    expect(burst.at(-1)?.fingerprint).toBe(final);
 
     const before = events.length;
     await client.put('/glint/config/burst/SAME', 'v');
     await client.put('/glint/config/other/X', '1');
-    // Both windows open in write order, so by the time "other" flushes "burst" has flushed too.
+    // Both windows open in write order and last equally long, so "burst" flushes before "other".
     await waitFor(forApp(events, 'other'), { what: 'event for the other app' });
     expect(events.slice(before).filter((e) => e.app === 'burst')).toEqual([]);
+  });
+
+  it('watches only config, secrets and services: writes under state/ never reach it', async () => {
+    const via = await ownClient();
+    const delivered = recordDeliveredKeys(via);
+    const { events } = await watch(via, ['quietstate']);
+    for (let i = 0; i < 5; i++) await client.put(`/glint/state/deployments/d-${i}`, `step ${i}`);
+    await client.put('/glint/secrets/quietstate/TOKEN', 's3cret');
+    await waitFor(forApp(events, 'quietstate'), { what: 'event for the secret' });
+    expect(delivered).toContain('/glint/secrets/quietstate/TOKEN');
+    expect(delivered.filter((key) => key.startsWith('/glint/state/'))).toEqual([]);
+  });
+
+  it('a stop while the first read is in flight leaves no watch open', async () => {
+    const via = await ownClient();
+    const open = trackOpenWatches(via);
+    const watcher = new ConfigWatcher(via, { apps: [{ name: 'early' }], debounceMs: 50 });
+    const started = watcher.start();
+    await watcher.stop();
+    await started;
+    expect(open.size).toBe(0);
+  });
+
+  it('a listener that throws or rejects is logged; the other listeners still hear every change', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      level: 'error',
+      destination: new Writable({
+        write(chunk, _enc, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      }),
+    });
+    const watcher = new ConfigWatcher(client, { apps: [{ name: 'fragile' }], debounceMs: 50, logger });
+    watcher.on('change', () => {
+      throw new Error('listener bug');
+    });
+    watcher.on('change', async () => {
+      throw new Error('async listener bug');
+    });
+    const events = collect(watcher);
+    await watcher.start();
+    cleanups.push(() => watcher.stop());
+    await client.put('/glint/config/fragile/A', '1');
+    await waitFor(forApp(events, 'fragile'), { what: 'first change' });
+    await client.put('/glint/config/fragile/A', '2');
+    await waitFor(() => (events.length === 2 ? true : undefined), { what: 'second change' });
+    await waitFor(() => (lines.filter((l) => l.includes('listener failed')).length >= 4 ? true : undefined), {
+      what: 'both listener failures logged for both changes',
+    });
+    expect(lines.join('')).toContain('async listener bug');
   });
 
   it('fires for apps whose env references a service when its instances change', async () => {

@@ -15,8 +15,9 @@ export type EtcdKeys = {
   service(app: string, instance: string): string;
   appRecord(app: string): string;
   appsRoot(): string;
-  deployment(id: string): string;
-  deploymentsRoot(): string;
+  /** Deployments live under their app, so one app's history is one range read. */
+  deployment(app: string, id: string): string;
+  deploymentsPrefix(app: string): string;
   /** Holds the id of the app's active deployment; its existence is the per-app lock. */
   activeDeployment(app: string): string;
   leader(): string;
@@ -54,8 +55,8 @@ export function etcdKeys(rawPrefix = '/glint'): EtcdKeys {
     service: (app, instance) => `${prefix}/services/${seg('app', app)}/${seg('instance', instance)}`,
     appsRoot: () => `${prefix}/state/apps/`,
     appRecord: (app) => `${prefix}/state/apps/${seg('app', app)}`,
-    deploymentsRoot: () => `${prefix}/state/deployments/`,
-    deployment: (id) => `${prefix}/state/deployments/${seg('deployment id', id)}`,
+    deploymentsPrefix: (app) => `${prefix}/state/deployments/${seg('app', app)}/`,
+    deployment: (app, id) => `${prefix}/state/deployments/${seg('app', app)}/${seg('deployment id', id)}`,
     activeDeployment: (app) => `${prefix}/state/active/${seg('app', app)}`,
     leader: () => `${prefix}/state/leader`,
   };

@@ -30,12 +30,27 @@ export function isTerminal(state: DeploymentState): boolean {
 
 const values = <T extends Record<string, string>>(o: T) => Object.values(o) as [T[keyof T], ...T[keyof T][]];
 
+/**
+ * The env a release ran with: plain values in full (they are config, already in etcd), secrets
+ * by name only; the fingerprint covers both, so a changed secret shows as a changed release.
+ */
+export const ReleaseEnvSchema = z.object({
+  fingerprint: z.string(),
+  /** etcd's revision when the env was read (a global etcd revision, not a config version). */
+  readRevision: z.number().int().nonnegative(),
+  values: z.record(z.string(), z.string()),
+  secretNames: z.array(z.string()),
+});
+export type ReleaseEnv = z.infer<typeof ReleaseEnvSchema>;
+
 /** What an app runs (or ran): enough to redeploy it exactly. */
 export const ReleaseSchema = z.object({
+  /** `repository@sha256:...` */
+  imageRef: z.string(),
   version: z.string(),
   digest: z.string(),
-  configRevision: z.number().int().nonnegative(),
-  specHash: z.string().optional(),
+  specHash: z.string(),
+  env: ReleaseEnvSchema,
 });
 export type Release = z.infer<typeof ReleaseSchema>;
 
@@ -46,6 +61,8 @@ export const DeployedReleaseSchema = ReleaseSchema.extend({
 export type DeployedRelease = z.infer<typeof DeployedReleaseSchema>;
 
 export const HISTORY_LIMIT = 20;
+/** Deployment records kept per app; older finished ones are removed. */
+export const DEPLOYMENTS_KEPT = 50;
 
 export const AppRecordSchema = z.object({
   app: z.string().min(1),
@@ -56,27 +73,84 @@ export const AppRecordSchema = z.object({
 });
 export type AppRecord = z.infer<typeof AppRecordSchema>;
 
+export const StepState = {
+  Running: 'running',
+  Succeeded: 'succeeded',
+  Failed: 'failed',
+  /** Interrupted by a daemon restart and cleaned up instead of finished. */
+  Abandoned: 'abandoned',
+} as const;
+export type StepState = (typeof StepState)[keyof typeof StepState];
+
+/** One step, written before it starts and again when it ends, so a restart knows both. */
 export const DeploymentStepSchema = z.object({
-  kind: z.string(),
-  state: z.enum(['running', 'succeeded', 'failed', 'skipped']),
+  seq: z.number().int().nonnegative(),
+  kind: z.enum(['start', 'promote', 'retire', 'discard']),
+  state: z.enum(values(StepState)),
+  instance: z.string(),
+  node: z.string(),
+  containerId: z.string().optional(),
+  address: z.string().optional(),
+  specHash: z.string().optional(),
+  attempt: z.number().int().positive(),
   startedAt: z.string(),
   finishedAt: z.string().optional(),
-  instance: z.string().optional(),
   message: z.string().optional(),
 });
 export type DeploymentStep = z.infer<typeof DeploymentStepSchema>;
 
-export const DeploymentErrorSchema = z.object({ reason: z.string(), message: z.string() });
+export const DeploymentErrorSchema = z.object({
+  reason: z.string(),
+  message: z.string(),
+  /** The last lines the failed container logged, when there was one. */
+  logs: z.array(z.string()).optional(),
+});
+export type DeploymentError = z.infer<typeof DeploymentErrorSchema>;
+
+/** The strategy as it was when the deployment began; durations in ms. */
+export const StrategySnapshotSchema = z.object({
+  maxSurge: z.union([z.number(), z.string()]),
+  maxUnavailable: z.union([z.number(), z.string()]),
+  minHealthyTime: z.number(),
+  healthyDeadline: z.number(),
+  progressDeadline: z.number(),
+  drainTimeout: z.number(),
+  stopTimeout: z.number(),
+  onFailure: z.enum(['rollback', 'pause']),
+  canary: z.number().int().nonnegative(),
+  autoPromoteAfter: z.number().optional(),
+});
+export type StrategySnapshot = z.infer<typeof StrategySnapshotSchema>;
+
+/** The planner's last word, Kubernetes' condition shape. */
+export const DeploymentStatusSchema = z.object({
+  phase: z.string(),
+  reason: z.string(),
+  message: z.string(),
+  lastTransitionAt: z.string(),
+  lastUpdateAt: z.string(),
+});
 
 export const DeploymentRecordSchema = z.object({
   id: z.string().min(1),
   app: z.string().min(1),
   kind: z.enum(values(DeploymentKind)),
   state: z.enum(values(DeploymentState)),
+  /** Why it was started, for people: "deploy 1.1.0 requested by the API". */
+  cause: z.string().optional(),
   from: ReleaseSchema.optional(),
   to: ReleaseSchema,
+  instances: z.number().int().nonnegative(),
+  strategy: StrategySnapshotSchema,
+  /** A rotation replaces instances of the same revision created before this time (epoch ms). */
+  replaceCreatedBefore: z.number().optional(),
+  promoted: z.boolean().default(false),
+  cancelRequested: z.boolean().default(false),
+  /** Epoch ms of the last instance made ready or retired; the progress deadline counts from it. */
+  lastProgressAt: z.number(),
   steps: z.array(DeploymentStepSchema),
-  /** Counters owned by the rollout engine (desired, started, healthy, retired...). */
+  status: DeploymentStatusSchema.optional(),
+  /** Counters owned by the rollout engine (desired, ready, retired...). */
   progress: z.record(z.string(), z.number()),
   error: DeploymentErrorSchema.optional(),
   createdAt: z.string(),
@@ -84,6 +158,7 @@ export const DeploymentRecordSchema = z.object({
   finishedAt: z.string().optional(),
 });
 export type DeploymentRecord = z.infer<typeof DeploymentRecordSchema>;
+export type DeploymentRecordInput = z.input<typeof DeploymentRecordSchema>;
 
 /** A record with the etcd mod revision it was read at, for compare-and-swap writes. */
 export type Versioned<T> = { record: T; modRevision: number };

@@ -5,6 +5,7 @@ import { type GuardedResult, guardedTxn, type LeaderGuard } from './leader-guard
 import {
   type AppRecord,
   AppRecordSchema,
+  DEPLOYMENTS_KEPT,
   type DeploymentRecord,
   DeploymentRecordSchema,
   isTerminal,
@@ -63,8 +64,8 @@ export class EtcdStateStore {
     return res.revision;
   }
 
-  async getDeployment(id: string): Promise<Versioned<DeploymentRecord> | undefined> {
-    const kv = await this.#client.get(this.#client.keys.deployment(id));
+  async getDeployment(app: string, id: string): Promise<Versioned<DeploymentRecord> | undefined> {
+    const kv = await this.#client.get(this.#client.keys.deployment(app, id));
     return kv ? { record: parseRecord(DeploymentRecordSchema, kv), modRevision: kv.modRevision } : undefined;
   }
 
@@ -84,7 +85,7 @@ export class EtcdStateStore {
     const parsed = DeploymentRecordSchema.parse(record);
     if (isTerminal(parsed.state)) throw badTransition(parsed.id, `begin in state ${parsed.state}`);
     const k = this.#client.keys;
-    const [lock, key] = [k.activeDeployment(parsed.app), k.deployment(parsed.id)];
+    const [lock, key] = [k.activeDeployment(parsed.app), k.deployment(parsed.app, parsed.id)];
     const res = await this.#txn(
       opts,
       [modIs(lock, 0), modIs(key, 0)],
@@ -113,7 +114,7 @@ export class EtcdStateStore {
   ): Promise<number> {
     const parsed = DeploymentRecordSchema.parse(record);
     if (isTerminal(parsed.state)) throw badTransition(parsed.id, 'finish through updateDeployment');
-    const key = this.#client.keys.deployment(parsed.id);
+    const key = this.#client.keys.deployment(parsed.app, parsed.id);
     const put: TxnOp = { type: 'put', key, value: JSON.stringify(parsed) };
     const res = await this.#txn(opts, [modIs(key, opts.expectedModRevision)], [put], 'updating a deployment');
     if (!res.succeeded) throw conflict(key);
@@ -132,7 +133,7 @@ export class EtcdStateStore {
     if (!isTerminal(parsed.state)) throw badTransition(parsed.id, `finish in state ${parsed.state}`);
     const k = this.#client.keys;
     const [key, lock, appKey] = [
-      k.deployment(parsed.id),
+      k.deployment(parsed.app, parsed.id),
       k.activeDeployment(parsed.app),
       k.appRecord(parsed.app),
     ];
@@ -148,8 +149,11 @@ export class EtcdStateStore {
         ops.push({ type: 'put', key: appKey, value: JSON.stringify(this.#deployed(parsed, app?.record)) });
       }
       const res = await this.#txn(opts, compare, ops, 'finishing a deployment');
-      if (res.succeeded) return { record: parsed, modRevision: res.revision };
-      const now = await this.getDeployment(parsed.id);
+      if (res.succeeded) {
+        await this.#prune(parsed.app, opts);
+        return { record: parsed, modRevision: res.revision };
+      }
+      const now = await this.getDeployment(parsed.app, parsed.id);
       if (now?.modRevision !== opts.expectedModRevision) throw conflict(key);
       if ((await this.activeDeployment(parsed.app)) !== parsed.id) {
         throw badTransition(parsed.id, 'finish it: it is not the active deployment of its app');
@@ -161,12 +165,20 @@ export class EtcdStateStore {
 
   /** The app's deployments, newest first (history survives daemon restarts). */
   async listDeployments(app: string, opts: { limit?: number } = {}): Promise<DeploymentRecord[]> {
-    const { kvs } = await this.#client.list(this.#client.keys.deploymentsRoot());
+    const { kvs } = await this.#client.list(this.#client.keys.deploymentsPrefix(app));
     return kvs
       .map((kv) => parseRecord(DeploymentRecordSchema, kv))
-      .filter((d) => d.app === app)
-      .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0))
+      .sort(newestFirst)
       .slice(0, opts.limit ?? Number.POSITIVE_INFINITY);
+  }
+
+  /** Keeps the newest DEPLOYMENTS_KEPT records of an app; only finished ones are removed. */
+  async #prune(app: string, opts: WriteOptions): Promise<void> {
+    const all = await this.listDeployments(app);
+    const stale = all.slice(DEPLOYMENTS_KEPT).filter((d) => isTerminal(d.state));
+    if (stale.length === 0) return;
+    const ops: TxnOp[] = stale.map((d) => ({ type: 'delete', key: this.#client.keys.deployment(app, d.id) }));
+    await this.#txn(opts, [], ops, 'removing old deployment records');
   }
 
   #deployed(d: DeploymentRecord, app: AppRecord | undefined): AppRecord {
@@ -181,6 +193,10 @@ export class EtcdStateStore {
   #at(): string {
     return this.#now().toISOString();
   }
+}
+
+function newestFirst(a: DeploymentRecord, b: DeploymentRecord): number {
+  return a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : -1;
 }
 
 function modIs(key: string, revision: number): Compare {

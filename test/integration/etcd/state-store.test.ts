@@ -4,6 +4,7 @@ import { LeaderElection } from '../../../src/etcd/leader-election.ts';
 import type { DeploymentRecord } from '../../../src/etcd/state-records.ts';
 import { EtcdStateStore } from '../../../src/etcd/state-store.ts';
 import { removeTestContainers } from '../../support/cleanup.ts';
+import { deploymentRecord } from '../../support/deployment-records.ts';
 import { type EtcdHandle, startEtcd } from '../../support/etcd-container.ts';
 import { testRunId } from '../../support/labels.ts';
 import { waitFor } from '../../support/wait-for.ts';
@@ -26,18 +27,7 @@ let seq = 0;
 function deployment(app: string, version: string, over: Partial<DeploymentRecord> = {}): DeploymentRecord {
   seq++;
   const at = new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString();
-  return {
-    id: `${app}-${seq}`,
-    app,
-    kind: 'deploy',
-    state: 'running',
-    to: { version, digest: `sha256:${version}`, configRevision: seq, specHash: `spec-${version}` },
-    steps: [{ kind: 'start', state: 'succeeded', startedAt: at, finishedAt: at, instance: `${app}-a` }],
-    progress: { desired: 2, healthy: 1 },
-    createdAt: at,
-    updatedAt: at,
-    ...over,
-  };
+  return deploymentRecord(app, `${app}-${seq}`, version, at, over);
 }
 
 describe('EtcdStateStore against a real etcd', () => {
@@ -75,8 +65,8 @@ describe('EtcdStateStore against a real etcd', () => {
     await expect(
       store.updateDeployment({ ...d.record, state: 'paused' }, { expectedModRevision: d.modRevision }),
     ).rejects.toMatchObject({ code: 'StateConflict' });
-    expect((await store.getDeployment(d.record.id))?.record.progress).toEqual({ healthy: 2 });
-    expect((await store.getDeployment(d.record.id))?.modRevision).toBe(next);
+    expect((await store.getDeployment(d.record.app, d.record.id))?.record.progress).toEqual({ healthy: 2 });
+    expect((await store.getDeployment(d.record.app, d.record.id))?.modRevision).toBe(next);
   });
 
   it('keeps the current release and the last 20 in history, across store instances (restarts)', async () => {
@@ -106,6 +96,24 @@ describe('EtcdStateStore against a real etcd', () => {
       ['1.0.20', 'succeeded'],
     ]);
     expect(list[0]?.error?.reason).toBe('HealthCheckFailed');
+  });
+
+  it('keeps the newest 50 finished records of an app, and lists one app without reading others', async () => {
+    const store = new EtcdStateStore(client);
+    for (let i = 0; i < 53; i++) {
+      const d = await store.beginDeployment(deployment('pruned', `2.0.${i}`));
+      await store.finishDeployment(
+        { ...d.record, state: 'succeeded' },
+        { expectedModRevision: d.modRevision },
+      );
+    }
+    await store.beginDeployment(deployment('pruned-neighbour', '1.0.0'));
+    const list = await store.listDeployments('pruned');
+    expect(list).toHaveLength(50);
+    expect(list[0]?.to.version).toBe('2.0.52');
+    expect(list.at(-1)?.to.version).toBe('2.0.3');
+    const { kvs } = await client.list('/glint/state/deployments/pruned/');
+    expect(kvs).toHaveLength(50);
   });
 
   it("refuses leader-only writes once the writer's leadership is gone", async () => {

@@ -10,7 +10,7 @@ describe('etcdKeys', () => {
     ['secrets', k.secretsPrefix('web'), '/glint/secrets/web/'],
     ['a service instance', k.service('web', 'web-1'), '/glint/services/web/web-1'],
     ['an app record', k.appRecord('web'), '/glint/state/apps/web'],
-    ['a deployment', k.deployment('d-1'), '/glint/state/deployments/d-1'],
+    ['a deployment', k.deployment('web', 'd-1'), '/glint/state/deployments/web/d-1'],
     ['the leader', k.leader(), '/glint/state/leader'],
   ])('%s', (_name, got, want) => {
     expect(got).toBe(want);

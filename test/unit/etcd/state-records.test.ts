@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { HISTORY_LIMIT, isTerminal, recordDeployedRelease } from '../../../src/etcd/state-records.ts';
+import { release as baseRelease } from '../../support/deployment-records.ts';
 
 const release = (n: number) => ({
-  version: `1.0.${n}`,
-  digest: `sha256:${n}`,
-  configRevision: n,
+  ...baseRelease(`1.0.${n}`, n),
   deploymentId: `d-${n}`,
   deployedAt: '2026-01-01T00:00:00.000Z',
 });

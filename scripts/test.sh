@@ -21,6 +21,7 @@ export GLINT_TEST_RUN="run-$(date +%s)-$$"
 cleanup() { docker ps -aq --filter "label=glint.test=$GLINT_TEST_RUN" | xargs -r docker rm -f -v >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
+echo "== node $(node --version)"
 echo "== typecheck" && npx tsc --noEmit
 echo "== lint" && npx biome check .
 echo "== import cycles" && npx madge --circular --extensions ts --ts-config tsconfig.json src

@@ -41,6 +41,13 @@ function discardFailed(all: ClassifiedInstance[]): Step[] {
     .map((i) => ({ kind: 'discard', instance: i.instance, reason: i.failedBecause?.message ?? 'failed' }));
 }
 
+/** A retire the record says began, with no step running for it, is taken up again. */
+function resumeRetiring(all: ClassifiedInstance[]): Step[] {
+  return all
+    .filter((i) => i.phase === InstancePhase.Retiring && !i.busy)
+    .map((i) => ({ kind: 'retire', instance: i.instance, reason: RetireReason.Resumed }));
+}
+
 /** Staged instances that stayed healthy for `minHealthyTime` go into rotation. */
 function promoteStaged(all: ClassifiedInstance[], minHealthyTime: number, now: number) {
   const staged = all.filter((i) => i.isNew && i.phase === InstancePhase.Staged && !i.busy);
@@ -128,7 +135,7 @@ export function planRollout(input: PlanInput): Plan {
   const { desired, strategy, progress, now } = input;
   const all = classifyInstances(input.observed, desired, strategy.healthyDeadline, now);
   const counts = countInstances(all, desired.instances);
-  const discards = discardFailed(all);
+  const discards = [...discardFailed(all), ...resumeRetiring(all)];
   const done = (phase: PlanPhase, reason: PlanReason, message: string, steps = discards) => ({
     steps,
     phase,

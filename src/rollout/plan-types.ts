@@ -106,6 +106,8 @@ export const RetireReason = {
   Replaced: 'replaced',
   NotReadyOld: 'not-ready-old-revision',
   ScaledDown: 'scaled-down',
+  /** A retire recorded as begun whose step is not running (the daemon restarted mid-way). */
+  Resumed: 'resumed',
 } as const;
 export type RetireReason = (typeof RetireReason)[keyof typeof RetireReason];
 

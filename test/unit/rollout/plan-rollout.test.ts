@@ -72,7 +72,7 @@ describe('planRollout', () => {
         next: c(1),
         want: { start: 0, drain: 0, phase: 'Waiting' },
       }),
-      observed: [ready(OLD, { retiring: true }), ready(OLD), ready(OLD), ready(NEW)],
+      observed: [ready(OLD, { retiring: true, busy: true }), ready(OLD), ready(OLD), ready(NEW)],
     });
     expect(summarize(plan)).toEqual({ start: 0, drain: 0, phase: PlanPhase.Waiting });
   });
@@ -131,6 +131,19 @@ describe('planRollout', () => {
       progress: { ...input.progress, lastProgressAt: T0 - 600_001 },
     });
     expect(plan.reason).toBe(PlanReason.ProgressDeadlineExceeded);
+  });
+
+  it('takes up a retire that began before a restart, whatever else it plans', () => {
+    const half = ready(OLD, { retiring: true, lb: LbMembership.Staged });
+    const input = toInput(base(2));
+    const plan = planRollout({ ...input, observed: [half, ready(OLD), ready(NEW)] });
+    expect(kinds(plan)).toEqual([`retire ${half.instance}`]);
+    const paused = planRollout({
+      ...input,
+      observed: [half, ready(OLD), ready(NEW)],
+      progress: { ...input.progress, paused: true },
+    });
+    expect(kinds(paused)).toEqual([`retire ${half.instance}`]);
   });
 
   it('does not plan for an instance whose step is in flight', () => {

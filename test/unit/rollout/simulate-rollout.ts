@@ -93,9 +93,13 @@ export function simulateRollout(s: Scenario, check: (tick: Tick) => void, maxTic
       }
       const target = instances.find((i) => i.instance === step.instance)!;
       if (step.kind === 'promote') target.lb = LbMembership.Ready;
-      if (step.kind === 'discard') target.leaveAtTick = tick + 1;
+      if (step.kind === 'discard') {
+        target.busy = true;
+        target.leaveAtTick = tick + 1;
+      }
       if (step.kind === 'retire') {
         target.retiring = true;
+        target.busy = true;
         target.leaveAtTick = tick + 1 + s.drainTicks;
       }
     }

@@ -36,7 +36,8 @@ export type ObservedContainer = {
   /** Published host port of the first exposed TCP port, once running. */
   hostPort?: number;
   hostIp?: string;
-  health: { status: DockerHealthStatus; failingStreak: number; lastOutput?: string };
+  /** The last check's exit code; never its output, which can hold secrets. */
+  health: { status: DockerHealthStatus; failingStreak: number; lastExitCode?: number };
   labels: Record<string, string>;
 };
 
@@ -69,7 +70,7 @@ export function toObservedContainer(info: ContainerInspectInfo): ObservedContain
     health: {
       status: (health?.Status as DockerHealthStatus | undefined) ?? 'none',
       failingStreak: health?.FailingStreak ?? 0,
-      ...(lastLog ? { lastOutput: lastLog.Output.trim() } : {}),
+      ...(lastLog ? { lastExitCode: lastLog.ExitCode } : {}),
     },
     labels,
   };

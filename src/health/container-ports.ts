@@ -14,5 +14,5 @@ export type ContainerHealthSource = {
   inspect(
     containerId: string,
     call?: { signal?: AbortSignal },
-  ): Promise<{ state: string; health: { status: string; lastOutput?: string } } | undefined>;
+  ): Promise<{ state: string; health: { status: string; lastExitCode?: number } } | undefined>;
 };

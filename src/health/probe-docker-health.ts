@@ -22,9 +22,10 @@ export async function probeDockerHealth(
   }
   if (!observed) return { ok: false, reason: 'container not found' };
   if (observed.state !== 'running') return { ok: false, reason: `container ${observed.state}` };
-  const { status, lastOutput } = observed.health;
+  // The HEALTHCHECK's output stays out of the reason (it is logged, and may hold secrets).
+  const { status, lastExitCode } = observed.health;
   if (status === 'healthy') return { ok: true, reason: 'docker health healthy' };
   if (status === 'none') return { ok: false, reason: 'image declares no HEALTHCHECK' };
-  const tail = lastOutput ? `: ${lastOutput.split('\n').at(-1)?.slice(0, 200)}` : '';
-  return { ok: false, reason: `docker health ${status}${status === 'unhealthy' ? tail : ''}` };
+  const exit = status === 'unhealthy' && lastExitCode !== undefined ? ` (exit code ${lastExitCode})` : '';
+  return { ok: false, reason: `docker health ${status}${exit}` };
 }

@@ -2,6 +2,5 @@ export {
   createLogger,
   type Logger,
   type LoggerOptions,
-  REDACTED_PATHS,
   silentLogger,
 } from './create-logger.ts';

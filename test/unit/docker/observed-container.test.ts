@@ -70,7 +70,11 @@ describe('toObservedContainer', () => {
         ExitCode: 137,
         OOMKilled: true,
         FinishedAt: '2026-01-01T00:01:00Z',
-        Health: { Status: 'unhealthy', FailingStreak: 3, Log: [{ Output: 'boom\n' }] },
+        Health: {
+          Status: 'unhealthy',
+          FailingStreak: 3,
+          Log: [{ Output: 'password=hunter2 rejected\n', ExitCode: 1 }],
+        },
       }),
     );
     expect(c).toMatchObject({
@@ -78,7 +82,9 @@ describe('toObservedContainer', () => {
       exitCode: 137,
       oomKilled: true,
       finishedAt: '2026-01-01T00:01:00Z',
-      health: { status: 'unhealthy', failingStreak: 3, lastOutput: 'boom' },
+      health: { status: 'unhealthy', failingStreak: 3, lastExitCode: 1 },
     });
+    // The check's output can hold secrets: it is not carried.
+    expect(JSON.stringify(c)).not.toContain('hunter2');
   });
 });

@@ -20,17 +20,13 @@ describe('probeExec', () => {
     });
   });
 
-  it('fails with the exit code and the last line of output', async () => {
-    expect(
-      await probeExec(exec(2, 'starting\ndb not reachable\n'), {
-        containerId: 'c',
-        command: ['x'],
-        timeoutMs: 500,
-      }),
-    ).toEqual({
-      ok: false,
-      reason: 'exit code 2: db not reachable',
+  it('fails with the exit code only: command output can hold secrets and reasons are logged', async () => {
+    const result = await probeExec(exec(2, 'starting\nconnecting as admin:hunter2 failed\n'), {
+      containerId: 'c',
+      command: ['x'],
+      timeoutMs: 500,
     });
+    expect(result).toEqual({ ok: false, reason: 'exit code 2' });
   });
 
   it('fails with the timeout when the command hangs', async () => {
@@ -61,9 +57,9 @@ describe('probeDockerHealth', () => {
       want: { ok: false, reason: 'docker health starting' },
     },
     {
-      name: 'unhealthy fails with the last output',
-      observed: { state: 'running', health: { status: 'unhealthy', lastOutput: 'HTTP 503' } },
-      want: { ok: false, reason: 'docker health unhealthy: HTTP 503' },
+      name: 'unhealthy fails without the check output, which can hold secrets',
+      observed: { state: 'running', health: { status: 'unhealthy', lastExitCode: 1 } },
+      want: { ok: false, reason: 'docker health unhealthy (exit code 1)' },
     },
     {
       name: 'no HEALTHCHECK fails and says so',

@@ -42,21 +42,23 @@ let plain: ResolvedImage;
 let withHealthcheck: ResolvedImage;
 let registry: DemoRegistry;
 
-const NODE_CHECK = [
-  'node',
-  '-e',
-  "fetch('http://127.0.0.1:8080/healthz').then(r=>{console.log('healthz answered '+r.status);process.exit(r.ok?0:1)},e=>{console.log(e.message);process.exit(2)})",
-];
+/**
+ * The check both the exec probe and the image's HEALTHCHECK run: a shell builtin that fails
+ * when the instance was started with FAIL_HEALTH, and prints a fake secret that must not reach
+ * a probe's reason. A shell test, not `node -e`: starting node in a 0.5-CPU container on a
+ * loaded machine can outlast any short timeout, and what is tested here is the probe.
+ */
+const SHELL_CHECK = ['sh', '-c', 'echo "db password=hunter2"; test -z "$FAIL_HEALTH"'];
 
 /** The demo app plus a Docker HEALTHCHECK, the way an image author would add one. */
 async function pushHealthcheckVariant(registry: DemoRegistry, repo: string): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'glint-hc-'));
   const ref = `${registry.host}/${repo}:healthcheck`;
   try {
-    const cmd = JSON.stringify(NODE_CHECK);
+    const cmd = JSON.stringify(SHELL_CHECK);
     await writeFile(
       join(dir, 'Dockerfile'),
-      `FROM ${registry.host}/${repo}:1.0.0\nHEALTHCHECK --interval=1s --timeout=2s --retries=1 CMD ${cmd}\n`,
+      `FROM ${registry.host}/${repo}:1.0.0\nHEALTHCHECK --interval=1s --timeout=30s --retries=1 CMD ${cmd}\n`,
     );
     await run('docker', ['build', '-q', '-t', ref, dir]);
     await pushImage(ref);
@@ -98,7 +100,8 @@ afterAll(async () => {
 });
 
 describe('HTTP probe against the demo app', () => {
-  const http = (port: number, path = '/healthz', timeoutMs = 1_000) =>
+  // Generous: a probe that should pass must not fail because a loaded machine answered late.
+  const http = (port: number, path = '/healthz', timeoutMs = 10_000) =>
     probeHttp({ host: '127.0.0.1', port, path, timeoutMs });
 
   it('passes on a healthy instance', async () => {
@@ -127,12 +130,12 @@ describe('HTTP probe against the demo app', () => {
 describe('TCP probe', () => {
   it('passes on a listening instance and fails with connection refused once it is gone', async () => {
     const { id, port } = await healthyDemo(plain);
-    expect(await probeTcp({ host: '127.0.0.1', port, timeoutMs: 1_000 })).toEqual({
+    expect(await probeTcp({ host: '127.0.0.1', port, timeoutMs: 10_000 })).toEqual({
       ok: true,
       reason: 'connected',
     });
     await runtime.stop(id);
-    expect(await probeTcp({ host: '127.0.0.1', port, timeoutMs: 1_000 })).toEqual({
+    expect(await probeTcp({ host: '127.0.0.1', port, timeoutMs: 10_000 })).toEqual({
       ok: false,
       reason: 'connection refused',
     });
@@ -140,25 +143,27 @@ describe('TCP probe', () => {
 
   it('passes through Docker’s port proxy before the app listens, which is why HTTP is preferred', async () => {
     const { port } = await startDemo(plain, { STARTUP_DELAY_MS: '60000' });
-    expect((await probeTcp({ host: '127.0.0.1', port, timeoutMs: 1_000 })).ok).toBe(true);
-    expect((await probeHttp({ host: '127.0.0.1', port, path: '/healthz', timeoutMs: 1_000 })).ok).toBe(false);
+    expect((await probeTcp({ host: '127.0.0.1', port, timeoutMs: 10_000 })).ok).toBe(true);
+    expect((await probeHttp({ host: '127.0.0.1', port, path: '/healthz', timeoutMs: 10_000 })).ok).toBe(
+      false,
+    );
   });
 });
 
 describe('exec probe inside the container', () => {
   it('passes when the command exits 0', async () => {
     const { id } = await healthyDemo(plain);
-    expect(await probeExec(runtime, { containerId: id, command: NODE_CHECK, timeoutMs: 5_000 })).toEqual({
+    expect(await probeExec(runtime, { containerId: id, command: SHELL_CHECK, timeoutMs: 30_000 })).toEqual({
       ok: true,
       reason: 'exit code 0',
     });
   });
 
-  it('fails with the exit code and the command’s last line', async () => {
+  it('fails with the exit code only, leaving the command’s output out', async () => {
     const { id } = await healthyDemo(plain, { FAIL_HEALTH: '1' });
-    expect(await probeExec(runtime, { containerId: id, command: NODE_CHECK, timeoutMs: 5_000 })).toEqual({
+    expect(await probeExec(runtime, { containerId: id, command: SHELL_CHECK, timeoutMs: 30_000 })).toEqual({
       ok: false,
-      reason: 'exit code 1: healthz answered 503',
+      reason: 'exit code 1',
     });
   });
 
@@ -172,7 +177,7 @@ describe('exec probe inside the container', () => {
 });
 
 describe('Docker HEALTHCHECK probe', () => {
-  const docker = (containerId: string) => probeDockerHealth(runtime, { containerId, timeoutMs: 2_000 });
+  const docker = (containerId: string) => probeDockerHealth(runtime, { containerId, timeoutMs: 10_000 });
 
   it('passes once Docker reports the image’s own check healthy', async () => {
     const { id } = await startDemo(withHealthcheck);
@@ -181,21 +186,21 @@ describe('Docker HEALTHCHECK probe', () => {
         const r = await docker(id);
         return r.ok ? r : undefined;
       },
-      { what: 'docker health healthy' },
+      { timeoutMs: 60_000, what: 'docker health healthy' },
     );
     expect(result.reason).toBe('docker health healthy');
   });
 
-  it('fails with Docker’s last check output when the image’s check fails', async () => {
+  it('fails with the exit code of Docker’s last check, not its output, when the image’s check fails', async () => {
     const { id } = await startDemo(withHealthcheck, { FAIL_HEALTH: '1' });
     const result = await waitFor(
       async () => {
         const r = await docker(id);
         return r.reason.startsWith('docker health unhealthy') ? r : undefined;
       },
-      { what: 'docker health unhealthy' },
+      { timeoutMs: 60_000, what: 'docker health unhealthy' },
     );
-    expect(result).toEqual({ ok: false, reason: 'docker health unhealthy: healthz answered 503' });
+    expect(result).toEqual({ ok: false, reason: 'docker health unhealthy (exit code 1)' });
   });
 
   it('fails and says so when the image declares no HEALTHCHECK', async () => {
@@ -205,7 +210,14 @@ describe('Docker HEALTHCHECK probe', () => {
 });
 
 describe('waitUntilHealthy with the declared probe', () => {
-  const check: HealthCheck = { ...DEMO_HEALTH, healthyThreshold: 2, unhealthyThreshold: 3, gracePeriod: 0 };
+  // A long probe timeout: the reasons asserted below must not turn into 'timeout' under load.
+  const check: HealthCheck = {
+    ...DEMO_HEALTH,
+    timeout: 10_000,
+    healthyThreshold: 2,
+    unhealthyThreshold: 3,
+    gracePeriod: 0,
+  };
 
   it('waits out a slow start (STARTUP_DELAY_MS) and turns healthy', async () => {
     const { id, port } = await startDemo(plain, { STARTUP_DELAY_MS: '1500' });
@@ -213,7 +225,7 @@ describe('waitUntilHealthy with the declared probe', () => {
       probe: (signal) => runProbe(check, { containerId: id, host: '127.0.0.1', port }, { runtime, signal }),
       policy: { ...check, gracePeriod: 10_000 },
       intervalMs: check.interval,
-      deadlineMs: 20_000,
+      deadlineMs: 60_000,
     });
     expect(state.phase).toBe('healthy');
     expect(state.checks).toBeGreaterThan(2);
@@ -226,7 +238,7 @@ describe('waitUntilHealthy with the declared probe', () => {
         probe: (signal) => runProbe(check, { containerId: id, host: '127.0.0.1', port }, { runtime, signal }),
         policy: check,
         intervalMs: check.interval,
-        deadlineMs: 20_000,
+        deadlineMs: 60_000,
       }),
     ).rejects.toMatchObject({ code: 'Unhealthy', message: expect.stringContaining('status 503') });
   });

@@ -18,7 +18,14 @@ rm -f "$results"/*.json
 
 # Containers the tests start carry glint.test=<this run>; remove them whatever happens.
 export GLINT_TEST_RUN="run-$(date +%s)-$$"
-cleanup() { docker ps -aq --filter "label=glint.test=$GLINT_TEST_RUN" | xargs -r docker rm -f -v >/dev/null 2>&1 || true; }
+# Their scratch folders (HAProxy run folders, declarations) live under one TMPDIR of this run,
+# removed whatever happens unless GLINT_KEEP_TMP=1 (vitest's global setup does the same inside it).
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/glint-test-run-XXXXXX")
+export TMPDIR=$scratch
+cleanup() {
+  docker ps -aq --filter "label=glint.test=$GLINT_TEST_RUN" | xargs -r docker rm -f -v >/dev/null 2>&1 || true
+  if [ "${GLINT_KEEP_TMP:-}" = 1 ]; then echo "[tests] kept $scratch (GLINT_KEEP_TMP=1)" >&2; else rm -rf "$scratch"; fi
+}
 trap cleanup EXIT
 
 echo "== node $(node --version)"

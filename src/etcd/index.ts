@@ -20,13 +20,18 @@ export { EtcdServiceRegistry, type ServiceRegistryOptions } from './service-regi
 export {
   type AppRecord,
   type DeployedRelease,
+  type DeploymentError,
   DeploymentKind,
   type DeploymentRecord,
+  type DeploymentRecordInput,
   DeploymentState,
   type DeploymentStep,
   HISTORY_LIMIT,
   isTerminal,
   type Release,
+  type ReleaseEnv,
+  StepState,
+  type StrategySnapshot,
   type Versioned,
 } from './state-records.ts';
 export { EtcdStateStore, StateErrorCode, type WriteOptions } from './state-store.ts';

@@ -1,0 +1,307 @@
+import { randomBytes } from 'node:crypto';
+import { type DeploymentError, type DeploymentRecord, isTerminal, type Release } from '../etcd/index.ts';
+
+import { DeploymentEvent, nextDeploymentState } from './deployment-state.ts';
+import {
+  discardInstance,
+  promoteInstance,
+  retireInstance,
+  type StepContext,
+  startInstance,
+  watchInstance,
+} from './execute-step.ts';
+import { observeInstances } from './observe-instances.ts';
+import { planRollout } from './plan-rollout.ts';
+import { type Budget, type Plan, PlanPhase, type Step } from './plan-types.ts';
+import type { RuntimeInstance } from './ports.ts';
+
+/** The desired state of one tick: the release rolled towards, and how many of it. */
+type Target = { release: Release | undefined; instances: number };
+
+/** How often the loop looks again while nothing wakes it; the health probes set the real pace. */
+const TICK_MS = 250;
+/** A step that failed this many times on one instance fails the deployment. */
+const MAX_STEP_FAILURES = 3;
+/** Backoff after a failed step: 1 s, 2 s, 4 s (capped by MAX_STEP_FAILURES). */
+const stepBackoffMs = (failures: number) => 1_000 * 2 ** (failures - 1);
+
+export const newInstanceId = () => randomBytes(3).toString('hex');
+
+/**
+ * Runs one deployment to its end: observe, plan, execute, record, look again. Level-triggered:
+ * every tick re-observes Docker, HAProxy and the probes, so a restarted daemon picks up where
+ * the record says it was. Steps run concurrently; the loop never waits for a drain.
+ */
+export class DeploymentRunner {
+  readonly #inFlight = new Map<string, Promise<void>>();
+  readonly #pendingStarts: { instance: string; node: string; specHash: string; at: number }[] = [];
+  readonly #lbPassedAt = new Map<string, number>();
+  readonly #failures = new Map<string, { count: number; retryAt: number }>();
+  #failure: DeploymentError | undefined;
+  #wake: () => void = () => {};
+
+  constructor(private readonly ctx: StepContext) {}
+
+  get record(): DeploymentRecord {
+    return this.ctx.writer.record;
+  }
+
+  /** Look again now (a command changed the record, a probe changed its verdict). */
+  wake(): void {
+    this.#wake();
+  }
+
+  async run(): Promise<DeploymentRecord> {
+    await this.#abandonInterruptedStarts();
+    if (this.record.state === 'pending') await this.#transition(DeploymentEvent.Start);
+    while (!this.ctx.signal.aborted && !isTerminal(this.record.state)) {
+      const target = this.#target();
+      const containers = await this.ctx.runtime.list(this.ctx.app, { signal: this.ctx.signal });
+      const plan = await this.#plan(target, containers);
+      this.#execute(plan.steps, target, containers);
+      if (await this.#react(plan)) continue;
+      await this.#saveStatus(plan);
+      await this.#sleep(plan.requeueAt);
+    }
+    return this.record;
+  }
+
+  #target(): Target {
+    const r = this.record;
+    if (r.state !== 'rolling_back') return { release: r.to, instances: r.instances };
+    // Rolling back a first deployment goes back to what was there before: nothing.
+    return r.from ? { release: r.from, instances: r.instances } : { release: undefined, instances: 0 };
+  }
+
+  async #plan(target: Target, containers: RuntimeInstance[]): Promise<Plan> {
+    const r = this.record;
+    const servers = await this.ctx.lb.servers(this.ctx.app);
+    const now = this.ctx.clock.now();
+    for (const s of servers)
+      if (s.checkPassed && !this.#lbPassedAt.has(s.name)) this.#lbPassedAt.set(s.name, now);
+    this.#adopt(containers);
+    const busy = new Set([...this.#inFlight.keys()]);
+    for (const [instance, f] of this.#failures) if (f.retryAt > now) busy.add(instance);
+    const observed = observeInstances({
+      containers,
+      servers,
+      health: (i) => this.ctx.health.get(i),
+      lbPassedAt: this.#lbPassedAt,
+      steps: r.steps,
+      inFlight: busy,
+      pendingStarts: this.#pendingStarts,
+      now,
+    });
+    return planRollout({
+      desired: {
+        specHash: target.release?.specHash ?? '',
+        instances: target.instances,
+        replaceCreatedBefore: r.state === 'rolling_back' ? undefined : r.replaceCreatedBefore,
+      },
+      observed,
+      strategy: {
+        ...r.strategy,
+        maxSurge: budgetOf(r.strategy.maxSurge),
+        maxUnavailable: budgetOf(r.strategy.maxUnavailable),
+      },
+      progress: {
+        paused: r.state === 'paused',
+        promoted: r.promoted,
+        startedAt: Date.parse(r.createdAt),
+        lastProgressAt: r.lastProgressAt,
+      },
+      now,
+    });
+  }
+
+  /** Probes every running container of the app, old ones too: a failing old one goes first. */
+  #adopt(containers: RuntimeInstance[]) {
+    for (const c of containers)
+      if (c.running && c.host && c.port && !this.ctx.health.isWatched(c.instance))
+        watchInstance(this.ctx, { ...c, host: c.host, port: c.port, startedAt: c.startedAt ?? c.createdAt });
+  }
+
+  /** Acts on what the plan says about the deployment as a whole; true when the state moved. */
+  async #react(plan: Plan): Promise<boolean> {
+    const failure =
+      plan.phase === PlanPhase.Failed ? { reason: plan.reason, message: plan.message } : this.#failure;
+    if (failure && this.record.state !== 'paused') {
+      this.#failure = undefined;
+      await this.#fail(failure);
+      return true;
+    }
+    if (plan.phase === PlanPhase.Promote) {
+      await this.ctx.writer.update((r) => ({ ...r, promoted: true }));
+      return true;
+    }
+    if (plan.phase !== PlanPhase.Complete) return false;
+    await Promise.allSettled(this.#inFlight.values());
+    await this.#transition(DeploymentEvent.Complete);
+    return true;
+  }
+
+  async #fail(failure: DeploymentError) {
+    this.ctx.log.warn({ reason: failure.reason, message: failure.message }, 'deployment failed a step');
+    await this.#transition(failureEvent(this.record), {
+      error: failure,
+      lastProgressAt: this.ctx.clock.now(),
+    });
+  }
+
+  async #transition(event: DeploymentEvent, patch: Partial<DeploymentRecord> = {}) {
+    const r = this.record;
+    let state = nextDeploymentState(r.state, event);
+    if (!state) return;
+    if (state === 'rolled_back' && r.cancelRequested) state = 'cancelled';
+    const updated = await this.ctx.writer.update((rec) => ({ ...rec, ...patch, state }));
+    this.ctx.events.emit(isTerminal(state) ? 'deployment:finished' : 'deployment:updated', updated);
+  }
+
+  #execute(steps: Step[], target: Target, containers: RuntimeInstance[]) {
+    const byName = new Map(containers.map((c) => [c.instance, c]));
+    for (const step of steps) {
+      if (step.kind === 'start') {
+        if (!target.release) continue;
+        const node = this.ctx.runtime.nodes()[0]!;
+        const instance = newInstanceId();
+        const pending = { instance, node, specHash: target.release.specHash, at: this.ctx.clock.now() };
+        this.#pendingStarts.push(pending);
+        this.#track(instance, 'start', startInstance(this.ctx, target.release, instance, node), () =>
+          this.#pendingStarts.splice(this.#pendingStarts.indexOf(pending), 1),
+        );
+        continue;
+      }
+      const c = byName.get(step.instance);
+      if (!c || this.#inFlight.has(step.instance)) continue;
+      if (step.kind === 'promote')
+        this.#track(c.instance, 'promote', promoteInstance(this.ctx, c, target.release!));
+      if (step.kind === 'retire') this.#track(c.instance, 'retire', retireInstance(this.ctx, c));
+      if (step.kind === 'discard')
+        this.#track(
+          c.instance,
+          'discard',
+          discardInstance(this.ctx, c, step.reason).then((logs) => this.#attachLogs(logs)),
+        );
+    }
+  }
+
+  #track(instance: string, kind: string, work: Promise<unknown>, after: () => void = () => {}) {
+    const done = work
+      .then(() => void this.#failures.delete(instance))
+      .catch((err: unknown) => this.#stepFailed(instance, kind, err))
+      .finally(() => {
+        after();
+        this.#inFlight.delete(instance);
+        this.wake();
+      });
+    this.#inFlight.set(instance, done);
+  }
+
+  #stepFailed(instance: string, kind: string, err: unknown) {
+    if (this.ctx.signal.aborted) return;
+    const message = err instanceof Error ? err.message : String(err);
+    const count = (this.#failures.get(instance)?.count ?? 0) + 1;
+    this.#failures.set(instance, { count, retryAt: this.ctx.clock.now() + stepBackoffMs(count) });
+    this.ctx.log.warn({ instance, step: kind, attempt: count, err: message }, 'step failed');
+    // A start that failed leaves no instance to retry on: it counts against the deployment at once.
+    if (kind === 'start' || count >= MAX_STEP_FAILURES)
+      this.#failure = { reason: 'StepFailed', message: `${kind} of instance ${instance} failed: ${message}` };
+  }
+
+  async #attachLogs(logs: string[]) {
+    if (logs.length === 0) return;
+    await this.ctx.writer.update((r) =>
+      r.error && !r.error.logs ? { ...r, error: { ...r.error, logs } } : r,
+    );
+  }
+
+  /** Saves the planner's status and counters when they changed, and when progress was made. */
+  async #saveStatus(plan: Plan) {
+    const now = this.ctx.clock.now();
+    const at = new Date(now).toISOString();
+    await this.ctx.writer.update((r) => {
+      const c = plan.counts;
+      const progress = {
+        desired: c.desired,
+        ready: c.newReady,
+        starting: c.newStarting,
+        old: c.oldActive + c.retiring,
+        failed: c.newFailed,
+      };
+      const same =
+        r.status?.phase === plan.phase &&
+        r.status.message === plan.message &&
+        sameCounts(r.progress, progress);
+      if (same) return r;
+      const progressed =
+        progress.ready > (r.progress.ready ?? 0) ||
+        progress.old < (r.progress.old ?? Number.POSITIVE_INFINITY);
+      const transitioned = r.status?.phase !== plan.phase;
+      return {
+        ...r,
+        progress,
+        lastProgressAt: progressed ? now : r.lastProgressAt,
+        status: {
+          phase: plan.phase,
+          reason: plan.reason,
+          message: plan.message,
+          lastTransitionAt: transitioned ? at : (r.status?.lastTransitionAt ?? at),
+          lastUpdateAt: at,
+        },
+      };
+    });
+  }
+
+  /** Starts recorded as running when the daemon died leave a half-made container: remove it. */
+  async #abandonInterruptedStarts() {
+    const open = this.record.steps.filter((s) => s.kind === 'start' && s.state === 'running');
+    if (open.length === 0) return;
+    const containers = await this.ctx.runtime.list(this.ctx.app);
+    for (const step of open) {
+      const c = containers.find((x) => x.instance === step.instance);
+      await this.ctx.lb.remove(this.ctx.app, step.instance).catch(() => undefined);
+      if (c) await this.ctx.runtime.stopAndRemove(c.node, c.containerId, 0);
+    }
+    const seqs = new Set(open.map((s) => s.seq));
+    await this.ctx.writer.update((r) => ({
+      ...r,
+      steps: r.steps.map((s) =>
+        seqs.has(s.seq) ? { ...s, state: 'abandoned', message: 'interrupted by a restart; removed' } : s,
+      ),
+    }));
+  }
+
+  #sleep(until: number | undefined): Promise<void> {
+    const ms = Math.max(10, Math.min(TICK_MS, (until ?? Number.POSITIVE_INFINITY) - this.ctx.clock.now()));
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.ctx.signal.removeEventListener('abort', done);
+        this.#wake = () => {};
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#wake = done;
+      this.ctx.signal.addEventListener('abort', done, { once: true });
+    });
+  }
+}
+
+const budgetOf = (b: number | string): Budget => (typeof b === 'number' ? b : (b as `${number}%`));
+
+/**
+ * What a failure does: a rollback fails for good; `pause` pauses; `rollback` rolls back to
+ * the previous release (to nothing for a first deployment), unless the deployment did not
+ * change the release (heal, scale, rotate), where there is nothing to go back to.
+ */
+function failureEvent(r: DeploymentRecord): DeploymentEvent {
+  if (r.state === 'rolling_back') return DeploymentEvent.Fail;
+  if (r.strategy.onFailure === 'pause') return DeploymentEvent.FailPause;
+  if (!r.from || r.from.specHash !== r.to.specHash) return DeploymentEvent.FailRollback;
+  return DeploymentEvent.Fail;
+}
+
+function sameCounts(a: Record<string, number>, b: Record<string, number>) {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((k) => a[k] === b[k]);
+}

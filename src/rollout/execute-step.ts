@@ -1,0 +1,170 @@
+import type { InstanceSpec } from '../docker/index.ts';
+import type { DeploymentStep, Release } from '../etcd/index.ts';
+import type { HealthCheck } from '../health/index.ts';
+import type { Logger } from '../log/index.ts';
+import type { HealthTracker } from './health-tracker.ts';
+import type { Clock, ContainerRuntime, LoadBalancer, RuntimeInstance, ServiceRegistry } from './ports.ts';
+import type { RecordWriter } from './record-writer.ts';
+import type { RolloutEvents } from './rollout-events.ts';
+
+/** Everything a step needs; built once per deployment run. */
+export type StepContext = {
+  app: string;
+  runtime: ContainerRuntime;
+  lb: LoadBalancer;
+  registry: ServiceRegistry;
+  clock: Clock;
+  log: Logger;
+  events: RolloutEvents;
+  writer: RecordWriter;
+  health: HealthTracker;
+  check: HealthCheck;
+  drainTimeoutMs: number;
+  stopTimeoutMs: number;
+  specFor: (release: Release, instance: string, node: string) => Promise<InstanceSpec>;
+  signal: AbortSignal;
+};
+
+type StepFields = Pick<DeploymentStep, 'kind' | 'instance' | 'node'> & Partial<DeploymentStep>;
+
+const iso = (ctx: StepContext) => new Date(ctx.clock.now()).toISOString();
+
+/** Writes the step as running before anything happens, and returns a way to finish it. */
+async function beginStep(ctx: StepContext, fields: StepFields) {
+  let seq = 0;
+  const attempt =
+    ctx.writer.record.steps.filter((s) => s.kind === fields.kind && s.instance === fields.instance).length +
+    1;
+  await ctx.writer.update((r) => {
+    seq = (r.steps.at(-1)?.seq ?? 0) + 1;
+    const step: DeploymentStep = { seq, attempt, state: 'running', startedAt: iso(ctx), ...fields };
+    return { ...r, steps: [...r.steps, step] };
+  });
+  ctx.events.emit('step:started', { app: ctx.app, deploymentId: ctx.writer.record.id, ...fields });
+  const finish = (state: DeploymentStep['state'], patch: Partial<DeploymentStep> = {}) =>
+    ctx.writer.update((r) => ({
+      ...r,
+      steps: r.steps.map((s) => (s.seq === seq ? { ...s, ...patch, state, finishedAt: iso(ctx) } : s)),
+    }));
+  return { finish };
+}
+
+async function recorded(
+  ctx: StepContext,
+  fields: StepFields,
+  work: (note: (p: Partial<DeploymentStep>) => void) => Promise<void>,
+) {
+  const step = await beginStep(ctx, fields);
+  const patch: Partial<DeploymentStep> = {};
+  try {
+    await work((p) => Object.assign(patch, p));
+    await step.finish('succeeded', patch);
+    ctx.events.emit('step:finished', {
+      app: ctx.app,
+      deploymentId: ctx.writer.record.id,
+      ...fields,
+      ...patch,
+    });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    await step.finish('failed', { ...patch, message }).catch(() => undefined);
+    ctx.events.emit('step:failed', { app: ctx.app, deploymentId: ctx.writer.record.id, ...fields, message });
+    throw err;
+  }
+}
+
+/** Create and start an instance of `release` on `node`, stage it in HAProxy, start probing it. */
+export function startInstance(ctx: StepContext, release: Release, instance: string, node: string) {
+  return recorded(ctx, { kind: 'start', instance, node, specHash: release.specHash }, async (note) => {
+    const spec = await ctx.specFor(release, instance, node);
+    const launched = await ctx.runtime.launch(node, spec, { signal: ctx.signal });
+    note({ containerId: launched.containerId, address: `${launched.host}:${launched.port}` });
+    try {
+      await ctx.lb.stage(ctx.app, { name: instance, host: launched.host, port: launched.port });
+    } catch (err) {
+      await ctx.runtime.stopAndRemove(node, launched.containerId, 0).catch(() => undefined);
+      throw err;
+    }
+    watchInstance(ctx, {
+      instance,
+      node,
+      containerId: launched.containerId,
+      host: launched.host,
+      port: launched.port,
+      startedAt: ctx.clock.now(),
+    });
+  });
+}
+
+/** Starts glint's own probe of an instance (new, or adopted after a restart). */
+export function watchInstance(
+  ctx: Pick<StepContext, 'health' | 'runtime' | 'check'>,
+  i: { instance: string; node: string; containerId: string; host: string; port: number; startedAt: number },
+) {
+  const target = { containerId: i.containerId, host: i.host, port: i.port };
+  ctx.health.watch({
+    key: i.instance,
+    probe: (signal) => ctx.runtime.probe(i.node, ctx.check, target, { signal }),
+    policy: ctx.check,
+    intervalMs: ctx.check.interval,
+    startedAt: i.startedAt,
+  });
+}
+
+/** Into rotation, then into the service registry. */
+export function promoteInstance(ctx: StepContext, c: RuntimeInstance, release: Release) {
+  return recorded(
+    ctx,
+    { kind: 'promote', instance: c.instance, node: c.node, containerId: c.containerId },
+    async () => {
+      await ctx.lb.promote(ctx.app, c.instance);
+      if (c.host && c.port)
+        await ctx.registry.register({
+          app: ctx.app,
+          instance: c.instance,
+          host: c.host,
+          port: c.port,
+          version: release.version,
+          digest: release.digest,
+          startedAt: new Date(c.startedAt ?? c.createdAt).toISOString(),
+        });
+    },
+  );
+}
+
+/** Drain, deregister, out of HAProxy, stop, remove: each part is done already or safe to redo. */
+export function retireInstance(ctx: StepContext, c: RuntimeInstance) {
+  return recorded(
+    ctx,
+    { kind: 'retire', instance: c.instance, node: c.node, containerId: c.containerId },
+    async (note) => {
+      const { drained } = await ctx.lb.drain(ctx.app, c.instance, ctx.drainTimeoutMs, { signal: ctx.signal });
+      if (!drained) note({ message: `sessions remained after drainTimeout ${ctx.drainTimeoutMs}ms` });
+      await ctx.registry.deregister(ctx.app, c.instance);
+      await ctx.lb.remove(ctx.app, c.instance, { signal: ctx.signal });
+      await ctx.runtime.stopAndRemove(c.node, c.containerId, ctx.stopTimeoutMs, { signal: ctx.signal });
+      ctx.health.unwatch(c.instance);
+    },
+  );
+}
+
+/** A failed instance leaves at once: it serves nothing worth draining. Returns its last log lines. */
+export async function discardInstance(
+  ctx: StepContext,
+  c: RuntimeInstance,
+  reason: string,
+): Promise<string[]> {
+  let logs: string[] = [];
+  await recorded(
+    ctx,
+    { kind: 'discard', instance: c.instance, node: c.node, containerId: c.containerId, message: reason },
+    async () => {
+      logs = await ctx.runtime.logTail(c.node, c.containerId, 20).catch(() => []);
+      await ctx.lb.remove(ctx.app, c.instance, { signal: ctx.signal });
+      await ctx.registry.deregister(ctx.app, c.instance);
+      await ctx.runtime.stopAndRemove(c.node, c.containerId, ctx.stopTimeoutMs, { signal: ctx.signal });
+      ctx.health.unwatch(c.instance);
+    },
+  );
+  return logs;
+}

@@ -78,10 +78,37 @@ describe('pullImage', () => {
     });
   });
 
-  it('retries a registry that does not answer, then reports the interruption', async () => {
+  it('retries a registry that drops every connection as often as allowed, then reports the interruption', async () => {
+    // Counts the engine's connections: each attempt makes the same number, so three attempts
+    // make three times as many as one.
+    let connections = 0;
+    const dropper = createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => dropper.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = dropper.address() as AddressInfo;
+      const ref = `127.0.0.1:${port}/demo-app@sha256:${'1'.repeat(64)}`;
+
+      const once = await pullImage(engine, ref, { attempts: 1 }).catch((e) => e);
+      expect(once).toMatchObject({ code: DockerErrorCode.PullInterrupted, name: 'TransientError' });
+      const perAttempt = connections;
+      expect(perAttempt).toBeGreaterThan(0);
+
+      connections = 0;
+      const err = await pullImage(engine, ref, { attempts: 3, initialDelayMs: 10 }).catch((e) => e);
+      expect(err).toMatchObject({ code: DockerErrorCode.PullInterrupted, name: 'TransientError' });
+      expect(connections).toBe(3 * perAttempt);
+    } finally {
+      await new Promise((resolve) => dropper.close(resolve));
+    }
+  });
+
+  it('reports a registry that refuses connections as an interruption', async () => {
     const port = await freePort();
     const ref = `127.0.0.1:${port}/demo-app@sha256:${'1'.repeat(64)}`;
-    const err = await pullImage(engine, ref, { attempts: 2, initialDelayMs: 10 }).catch((e) => e);
+    const err = await pullImage(engine, ref, { attempts: 1 }).catch((e) => e);
     expect(err).toMatchObject({ code: DockerErrorCode.PullInterrupted, name: 'TransientError' });
     expect(err.message).toMatch(/connection refused/);
   });

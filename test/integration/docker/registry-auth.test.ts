@@ -13,6 +13,7 @@ import {
 } from '../../../src/docker/index.ts';
 import { createLogger } from '../../../src/log/index.ts';
 import { removeTestContainers } from '../../support/cleanup.ts';
+import { startCountingHttpProxy } from '../../support/counting-http-proxy.ts';
 import {
   type DemoRegistry,
   forgetRegistryImages,
@@ -78,13 +79,30 @@ describe('a registry that requires credentials (htpasswd)', () => {
       .catch(() => undefined);
     expect(await isImagePresent(engine, resolved.ref)).toBe(false);
 
-    const bad = await pullImage(engine, resolved.ref, {
-      credentials: { [registry.host]: { username: USER, password: WRONG } },
-      attempts: 3,
-      initialDelayMs: 10,
-    }).catch((e) => e);
-    expect(bad).toMatchObject({ code: DockerErrorCode.RegistryAuthFailed });
-    expect(bad.message).not.toContain(WRONG);
+    // Through a counting proxy, to see how often the engine really asked the registry.
+    const proxy = await startCountingHttpProxy(Number(registry.host.split(':')[1]));
+    try {
+      const proxied = resolved.ref.replace(registry.host, `127.0.0.1:${proxy.port}`);
+      const wrong = { [`127.0.0.1:${proxy.port}`]: { username: USER, password: WRONG } };
+      const manifestRequests = () => proxy.requests.filter((r) => r.includes('/manifests/')).length;
+
+      const once = await pullImage(engine, proxied, { credentials: wrong, attempts: 1 }).catch((e) => e);
+      expect(once).toMatchObject({ code: DockerErrorCode.RegistryAuthFailed });
+      const perAttempt = manifestRequests();
+      expect(perAttempt).toBeGreaterThan(0);
+
+      const bad = await pullImage(engine, proxied, {
+        credentials: wrong,
+        attempts: 3,
+        initialDelayMs: 10,
+      }).catch((e) => e);
+      expect(bad).toMatchObject({ code: DockerErrorCode.RegistryAuthFailed });
+      expect(bad.message).not.toContain(WRONG);
+      // Refused credentials are final: one attempt, however many were allowed.
+      expect(manifestRequests()).toBe(2 * perAttempt);
+    } finally {
+      await proxy.close();
+    }
 
     const lines: string[] = [];
     const sink = new Writable({

@@ -46,6 +46,11 @@ export class DeploymentRunner {
     return this.ctx.writer.record;
   }
 
+  /** A change from outside the loop (pause, resume, cancel, promote), written in turn with the loop's own. */
+  update(change: (record: DeploymentRecord) => DeploymentRecord): Promise<DeploymentRecord> {
+    return this.ctx.writer.update(change);
+  }
+
   /** Look again now (a command changed the record, a probe changed its verdict). */
   wake(): void {
     this.#wake();

@@ -76,7 +76,7 @@ async function recorded(
 /** Create and start an instance of `release` on `node`, stage it in HAProxy, start probing it. */
 export function startInstance(ctx: StepContext, release: Release, instance: string, node: string) {
   return recorded(ctx, { kind: 'start', instance, node, specHash: release.specHash }, async (note) => {
-    const spec = await ctx.specFor(release, instance, node);
+    const spec = { ...(await ctx.specFor(release, instance, node)), deploymentId: ctx.writer.record.id };
     const launched = await ctx.runtime.launch(node, spec, { signal: ctx.signal });
     note({ containerId: launched.containerId, address: `${launched.host}:${launched.port}` });
     try {

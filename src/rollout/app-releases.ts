@@ -1,0 +1,145 @@
+import type { AppConfig } from '../config/index.ts';
+import { computeSpecHash, type InstanceSpec, type RegistryClient, resolveImage } from '../docker/index.ts';
+import { GlintError } from '../errors/index.ts';
+import { type EtcdClient, fingerprintEnv, type Release, ResolvedEnv, resolveAppEnv } from '../etcd/index.ts';
+
+export type ReleaseSource = {
+  /** A version of the app (semver, `latest`, digest) as a release: verified digest and env read now. */
+  resolve(app: string, version: string): Promise<Release>;
+  /** The same image with the env read again (a config change, a rotation, a heal). */
+  refresh(app: string, release: Release): Promise<Release>;
+  /** Everything the container of `instance` on `node` is made of. */
+  specFor(app: string, release: Release, instance: string, node: string): Promise<InstanceSpec>;
+};
+
+export const ReleaseErrorCode = {
+  SecretMissing: 'SecretMissing',
+  UnknownApp: 'UnknownApp',
+} as const;
+
+export type AppReleasesOptions = {
+  apps: () => Readonly<Record<string, AppConfig>>;
+  registry: RegistryClient;
+  etcd: EtcdClient;
+  /** Each node's host IP: where instances publish their port and HAProxy reaches them. */
+  hostIpOf: (node: string) => string;
+  /** The node whose host IP the release's spec hash is computed with. */
+  defaultNode: string;
+  /** Labels every container gets beside glint's own (a test run's, a team's). */
+  extraLabels?: Readonly<Record<string, string>>;
+};
+
+/**
+ * Turns "version X of app Y" into a Release (what the deployment record keeps) and a Release
+ * back into an InstanceSpec. The spec hash is computed from a spec on a placeholder instance and
+ * the first node's host IP: every instance of one release on one kind of node shares it.
+ */
+export class AppReleases implements ReleaseSource {
+  constructor(private readonly opts: AppReleasesOptions) {}
+
+  async resolve(app: string, version: string): Promise<Release> {
+    const config = this.#app(app);
+    const image = await resolveImage(this.opts.registry, {
+      repository: config.image,
+      requested: version,
+      allowPrerelease: config.allowPrerelease,
+      requireStamp: config.requireStamp,
+    });
+    return this.#release(app, { imageRef: image.ref, version: image.version, digest: image.digest });
+  }
+
+  refresh(app: string, release: Release): Promise<Release> {
+    return this.#release(app, release);
+  }
+
+  async specFor(app: string, release: Release, instance: string, node: string): Promise<InstanceSpec> {
+    const resolved = await this.#env(app);
+    const env: Record<string, string> = { ...release.env.values };
+    for (const name of release.env.secretNames) {
+      const value = resolved.env[name];
+      if (value === undefined)
+        throw new GlintError(
+          ReleaseErrorCode.SecretMissing,
+          `${app}: secret ${name} of release ${release.version} is no longer in etcd; put it back under secrets/${app}/${name}`,
+          { details: { app, secret: name } },
+        );
+      env[name] = value;
+    }
+    return this.#spec(app, release, env, instance, node);
+  }
+
+  async #release(app: string, image: Pick<Release, 'imageRef' | 'version' | 'digest'>): Promise<Release> {
+    const resolved = await this.#env(app);
+    const secret = new Set(resolved.secretNames);
+    const values = Object.fromEntries(Object.entries(resolved.env).filter(([name]) => !secret.has(name)));
+    const partial = {
+      ...image,
+      env: {
+        fingerprint: resolved.fingerprint,
+        readRevision: resolved.revision,
+        values,
+        secretNames: [...resolved.secretNames],
+      },
+    };
+    const spec = this.#spec(
+      app,
+      { ...partial, specHash: '' },
+      { ...resolved.env },
+      'x',
+      this.opts.defaultNode,
+    );
+    return { ...partial, specHash: computeSpecHash(spec) };
+  }
+
+  #spec(
+    app: string,
+    release: Release,
+    env: Record<string, string>,
+    instance: string,
+    node: string,
+  ): InstanceSpec {
+    const config = this.#app(app);
+    const repository = release.imageRef.split('@')[0]!;
+    return {
+      app,
+      instance,
+      image: { repository, ref: release.imageRef, digest: release.digest, version: release.version },
+      env,
+      containerPort: config.port,
+      hostIp: this.opts.hostIpOf(node),
+      resources: {
+        ...(config.resources.memory ? { memoryBytes: config.resources.memory } : {}),
+        ...(config.resources.cpus ? { nanoCpus: Math.round(config.resources.cpus * 1e9) } : {}),
+      },
+      health: config.health,
+      labels: { ...(this.opts.extraLabels ?? {}) },
+      stopTimeoutMs: config.strategy.stopTimeout,
+      config: { fingerprint: release.env.fingerprint, revision: release.env.readRevision },
+    };
+  }
+
+  async #env(app: string): Promise<ResolvedEnv> {
+    const config = this.#app(app);
+    if (config.etcdConfig) return resolveAppEnv(this.opts.etcd, { app, staticEnv: config.env });
+    return new ResolvedEnv({
+      env: { ...config.env },
+      secretNames: [],
+      fingerprint: fingerprintEnv(config.env),
+      revision: 0,
+      referencedServices: [],
+    });
+  }
+
+  #app(app: string): AppConfig {
+    const config = this.opts.apps()[app];
+    if (!config)
+      throw new GlintError(
+        ReleaseErrorCode.UnknownApp,
+        `no app named ${app} is declared; add it to the declaration`,
+        {
+          details: { app },
+        },
+      );
+    return config;
+  }
+}

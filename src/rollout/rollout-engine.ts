@@ -1,0 +1,265 @@
+import { randomBytes } from 'node:crypto';
+import type { AppConfig } from '../config/index.ts';
+import { GlintError } from '../errors/index.ts';
+import {
+  type AppRecord,
+  type DeploymentKind,
+  type DeploymentRecord,
+  isTerminal,
+  type Release,
+  type Versioned,
+} from '../etcd/index.ts';
+import type { Logger } from '../log/index.ts';
+import type { ReleaseSource } from './app-releases.ts';
+import { DeploymentRunner } from './deployment-runner.ts';
+import { allowedEvents, DeploymentEvent, nextDeploymentState } from './deployment-state.ts';
+import { HealthTracker } from './health-tracker.ts';
+import type { Clock, ContainerRuntime, DeploymentStore, LoadBalancer, ServiceRegistry } from './ports.ts';
+import { RecordWriter } from './record-writer.ts';
+import { RolloutEvents } from './rollout-events.ts';
+
+export const RolloutErrorCode = {
+  UnknownApp: 'UnknownApp',
+  DeploymentNotFound: 'DeploymentNotFound',
+  InvalidTransition: 'InvalidDeploymentTransition',
+  NothingToRollBack: 'NothingToRollBack',
+  NotRunningHere: 'DeploymentNotRunningHere',
+} as const;
+
+export type DeploymentRequest = {
+  kind: DeploymentKind;
+  /** deploy: the version to run (semver, `latest`, digest); default: the declared one. */
+  version?: string;
+  /** scale: the new count; default: the declared one. */
+  instances?: number;
+  /** For people and logs: who or what asked. */
+  cause?: string;
+};
+
+export type EngineDeps = {
+  apps: () => Readonly<Record<string, AppConfig>>;
+  runtime: ContainerRuntime;
+  lb: LoadBalancer;
+  registry: ServiceRegistry;
+  store: DeploymentStore & { getApp(app: string): Promise<Versioned<AppRecord> | undefined> };
+  releases: ReleaseSource;
+  clock: Clock;
+  log: Logger;
+};
+
+type Running = { runner: DeploymentRunner; abort: AbortController; done: Promise<void> };
+
+/**
+ * The programmatic surface the API mounts: start a deployment of any kind, pause, resume,
+ * cancel, promote, read. Each app has at most one active deployment (etcd's lock); each active
+ * deployment has one runner in this process, which only the leader starts.
+ */
+export class RolloutEngine {
+  readonly events = new RolloutEvents();
+  readonly #running = new Map<string, Running>();
+  readonly #health = new Map<string, HealthTracker>();
+
+  constructor(private readonly deps: EngineDeps) {}
+
+  async startDeployment(app: string, request: DeploymentRequest): Promise<DeploymentRecord> {
+    const config = this.#app(app);
+    const current = (await this.deps.store.getApp(app))?.record;
+    const { from, to } = await this.#releases(app, config, request, current);
+    const now = this.deps.clock.now();
+    const at = new Date(now).toISOString();
+    const record: DeploymentRecord = {
+      id: `${app}-${at.replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(2).toString('hex')}`,
+      app,
+      kind: request.kind,
+      state: 'pending',
+      ...(request.cause ? { cause: request.cause } : {}),
+      ...(from ? { from } : {}),
+      to,
+      instances: request.instances ?? config.instances,
+      strategy: { ...config.strategy, canary: request.kind === 'deploy' ? config.strategy.canary : 0 },
+      ...(request.kind === 'rotate' ? { replaceCreatedBefore: now } : {}),
+      promoted: false,
+      cancelRequested: false,
+      lastProgressAt: now,
+      steps: [],
+      progress: {},
+      createdAt: at,
+      updatedAt: at,
+    };
+    const begun = await this.deps.store.beginDeployment(record);
+    this.events.emit('deployment:started', begun.record);
+    this.#run(begun);
+    return begun.record;
+  }
+
+  /** Picks up the active deployments of every declared app (at start, or on winning leadership). */
+  async resumeActive(): Promise<DeploymentRecord[]> {
+    const resumed: DeploymentRecord[] = [];
+    for (const app of Object.keys(this.deps.apps())) {
+      if (this.#running.has(app)) continue;
+      const id = await this.deps.store.activeDeployment(app);
+      const found = id ? await this.deps.store.getDeployment(app, id) : undefined;
+      if (!found || isTerminal(found.record.state)) continue;
+      this.deps.log.info(
+        { app, deploymentId: found.record.id, state: found.record.state },
+        'resuming deployment',
+      );
+      this.#run(found);
+      resumed.push(found.record);
+    }
+    return resumed;
+  }
+
+  pause(app: string, id: string) {
+    return this.#command(app, id, DeploymentEvent.Pause);
+  }
+
+  resume(app: string, id: string) {
+    return this.#command(app, id, DeploymentEvent.Resume);
+  }
+
+  /** Rolls back what the deployment changed; it ends `cancelled`. */
+  cancel(app: string, id: string) {
+    return this.#command(app, id, DeploymentEvent.Cancel, {
+      cancelRequested: true,
+      lastProgressAt: this.deps.clock.now(),
+    });
+  }
+
+  async promote(app: string, id: string): Promise<DeploymentRecord> {
+    const running = this.#runnerOf(app, id);
+    const updated = await running.runner.update((r) => ({ ...r, promoted: true }));
+    running.runner.wake();
+    return updated;
+  }
+
+  async get(app: string, id: string): Promise<DeploymentRecord> {
+    const live = this.#running.get(app)?.runner.record;
+    if (live?.id === id) return live;
+    const found = await this.deps.store.getDeployment(app, id);
+    if (!found)
+      throw new GlintError(RolloutErrorCode.DeploymentNotFound, `${app} has no deployment ${id}`, {
+        details: { app, id },
+      });
+    return found.record;
+  }
+
+  list(app: string, opts: { limit?: number } = {}): Promise<DeploymentRecord[]> {
+    this.#app(app);
+    return this.deps.store.listDeployments(app, opts);
+  }
+
+  /** Resolves when the app's running deployment (if any) has ended here. */
+  async settled(app: string): Promise<void> {
+    await this.#running.get(app)?.done;
+  }
+
+  /** Stops every runner without touching records: the next leader resumes them. */
+  async stop(): Promise<void> {
+    for (const r of this.#running.values()) r.abort.abort();
+    await Promise.allSettled([...this.#running.values()].map((r) => r.done));
+    for (const h of this.#health.values()) h.close();
+  }
+
+  async #releases(
+    app: string,
+    config: AppConfig,
+    request: DeploymentRequest,
+    current: AppRecord | undefined,
+  ) {
+    const from: Release | undefined = current?.current;
+    if (request.kind === 'deploy')
+      return { from, to: await this.deps.releases.resolve(app, request.version ?? config.version) };
+    if (request.kind === 'rollback') {
+      const previous = current?.history.find((h) => h.specHash !== from?.specHash);
+      if (!previous)
+        throw new GlintError(
+          RolloutErrorCode.NothingToRollBack,
+          `${app} has no earlier release to roll back to`,
+          {
+            details: { app },
+          },
+        );
+      return { from, to: previous };
+    }
+    // scale, rotate, heal and config keep the image and read the env again.
+    if (!from) return { from, to: await this.deps.releases.resolve(app, config.version) };
+    return { from, to: await this.deps.releases.refresh(app, from) };
+  }
+
+  #run(versioned: Versioned<DeploymentRecord>) {
+    const { app } = versioned.record;
+    const config = this.#app(app);
+    const abort = new AbortController();
+    const health = this.#healthOf(app);
+    const writer = new RecordWriter(versioned, this.deps.store, this.deps.clock);
+    const runner = new DeploymentRunner({
+      app,
+      runtime: this.deps.runtime,
+      lb: this.deps.lb,
+      registry: this.deps.registry,
+      clock: this.deps.clock,
+      log: this.deps.log.child({ app, deploymentId: versioned.record.id }),
+      events: this.events,
+      writer,
+      health,
+      check: config.health,
+      drainTimeoutMs: versioned.record.strategy.drainTimeout,
+      stopTimeoutMs: versioned.record.strategy.stopTimeout,
+      specFor: (release, instance, node) => this.deps.releases.specFor(app, release, instance, node),
+      signal: abort.signal,
+    });
+    const done = runner
+      .run()
+      .then((r) => this.deps.log.info({ app, deploymentId: r.id, state: r.state }, 'deployment ended'))
+      .catch((err: unknown) => this.deps.log.error({ app, err }, 'deployment runner stopped on an error'))
+      .finally(() => this.#running.delete(app));
+    this.#running.set(app, { runner, abort, done });
+  }
+
+  /** One tracker per app, kept across deployments, so probes of running instances carry on. */
+  #healthOf(app: string): HealthTracker {
+    let tracker = this.#health.get(app);
+    if (!tracker) {
+      tracker = new HealthTracker(this.deps.clock, () => this.#running.get(app)?.runner.wake());
+      this.#health.set(app, tracker);
+    }
+    return tracker;
+  }
+
+  async #command(app: string, id: string, event: DeploymentEvent, patch: Partial<DeploymentRecord> = {}) {
+    const running = this.#runnerOf(app, id);
+    // Decided inside the write: the loop may have moved the state since the caller looked.
+    const updated = await running.runner.update((r) => {
+      const state = nextDeploymentState(r.state, event);
+      if (!state)
+        throw new GlintError(
+          RolloutErrorCode.InvalidTransition,
+          `deployment ${id} is ${r.state}; it accepts ${allowedEvents(r.state).join(', ') || 'nothing more'}`,
+          { details: { app, id, state: r.state } },
+        );
+      return { ...r, ...patch, state };
+    });
+    this.events.emit(isTerminal(updated.state) ? 'deployment:finished' : 'deployment:updated', updated);
+    running.runner.wake();
+    return updated;
+  }
+
+  #runnerOf(app: string, id: string): Running {
+    const running = this.#running.get(app);
+    if (running?.runner.record.id !== id)
+      throw new GlintError(RolloutErrorCode.NotRunningHere, `deployment ${id} of ${app} is not active`, {
+        details: { app, id },
+      });
+    return running;
+  }
+
+  #app(app: string): AppConfig {
+    const config = this.deps.apps()[app];
+    if (!config)
+      throw new GlintError(RolloutErrorCode.UnknownApp, `no app named ${app} is declared`, {
+        details: { app },
+      });
+    return config;
+  }
+}

@@ -69,6 +69,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [DockerErrorCode.RegistryTimeout]: 503,
   [DockerErrorCode.PullInterrupted]: 503,
   [DockerErrorCode.EngineUnreachable]: 503,
+  [DockerErrorCode.ExecTimeout]: 503,
   [EtcdErrorCode.Unavailable]: 503,
   [EtcdErrorCode.LeaseLost]: 503,
 };

@@ -1,4 +1,3 @@
-import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { GlintError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
@@ -7,11 +6,11 @@ import { buildCreateOptions } from './create-options.ts';
 import { type DockerEngine, dockerodeOf } from './engine.ts';
 import { isNotFound, translateEngineError } from './engine-errors.ts';
 import { DockerErrorCode } from './error-codes.ts';
+import { type ExecResult, execInContainer } from './exec-in-container.ts';
 import { GLINT_LABELS, type InstanceSpec } from './instance-spec.ts';
 import { type ObservedContainer, toObservedContainer } from './observed-container.ts';
 
 export type Call = { signal?: AbortSignal };
-export type ExecResult = { exitCode: number; output: string };
 export type ListFilter = {
   app?: string;
   /** Extra label equality filters, e.g. `{ 'glint.deployment': 'd-1' }`. */
@@ -20,7 +19,6 @@ export type ListFilter = {
   all?: boolean;
 };
 
-const OUTPUT_CAP = 4096;
 const HTTP_NOT_MODIFIED = 304;
 
 /**
@@ -29,10 +27,12 @@ const HTTP_NOT_MODIFIED = 304;
  * removed. Engine failures come out as GlintErrors; nothing of dockerode leaks out.
  */
 export class DockerRuntime {
+  readonly #engine: DockerEngine;
   readonly #docker: Dockerode;
   readonly #logger: Logger;
 
   constructor(engine: DockerEngine, opts: { logger?: Logger } = {}) {
+    this.#engine = engine;
     this.#docker = dockerodeOf(engine);
     this.#logger = opts.logger ?? silentLogger();
   }
@@ -152,19 +152,8 @@ export class DockerRuntime {
   }
 
   /** Runs a command inside the container; output (stdout+stderr) is capped at its last 4 KB. */
-  async exec(id: string, command: string[], call: Call = {}): Promise<ExecResult> {
-    try {
-      const exec = await this.#docker
-        .getContainer(id)
-        .exec({ Cmd: command, AttachStdout: true, AttachStderr: true });
-      const stream = await exec.start({ hijack: true, stdin: false });
-      const output = await collectExecOutput(this.#docker, stream, call.signal);
-      const info = await exec.inspect();
-      return { exitCode: info.ExitCode ?? -1, output };
-    } catch (err) {
-      if (call.signal?.aborted) throw call.signal.reason;
-      throw translateEngineError(err, `running ${command[0]} in container ${id}`);
-    }
+  exec(id: string, command: string[], call: Call & { timeoutMs?: number } = {}): Promise<ExecResult> {
+    return execInContainer(this.#engine, id, command, call);
   }
 
   async #requireManaged(
@@ -182,26 +171,4 @@ export class DockerRuntime {
     }
     return observed;
   }
-}
-
-async function collectExecOutput(docker: Dockerode, stream: NodeJS.ReadableStream, signal?: AbortSignal) {
-  let output = '';
-  const sink = new PassThrough();
-  sink.on('data', (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-OUTPUT_CAP);
-  });
-  docker.modem.demuxStream(stream, sink, sink);
-  await new Promise<void>((resolve, reject) => {
-    const onAbort = () => {
-      (stream as unknown as { destroy(): void }).destroy();
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    stream.on('end', () => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    });
-    stream.on('error', reject);
-  });
-  return output;
 }

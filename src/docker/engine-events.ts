@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from '../log/index.ts';
 import { silentLogger } from '../log/index.ts';
+import { sleep } from '../time/index.ts';
 import { type DockerEngine, dockerodeOf } from './engine.ts';
 import {
   type EngineEvent,
@@ -143,16 +144,4 @@ export class EngineEvents {
       report(err);
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -63,8 +63,3 @@ export function parseImageReference(ref: string): ImageReference {
   if (digest !== undefined) out.digest = digest;
   return out;
 }
-
-/** The immutable form every container is created from. */
-export function pinnedReference(repository: string, digest: string): string {
-  return `${repository}@${digest}`;
-}

@@ -26,14 +26,6 @@ export type HealthCheck =
 
 export type ProbeResult = { ok: boolean; reason: string };
 
-export const DEFAULT_HEALTH_TIMING: HealthTiming = {
-  interval: 1_000,
-  timeout: 1_000,
-  healthyThreshold: 2,
-  unhealthyThreshold: 3,
-  gracePeriod: 0,
-};
-
 /** `'200-399'` → [200, 399]; `'204'` → [204, 204]. */
 export function parseStatusRange(text: string): [number, number] {
   const match = /^([1-5]\d\d)(?:-([1-5]\d\d))?$/.exec(text.trim());

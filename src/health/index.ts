@@ -1,7 +1,6 @@
 export type { ContainerExec, ContainerHealthSource } from './container-ports.ts';
 export { HealthErrorCode } from './error-codes.ts';
 export {
-  DEFAULT_HEALTH_TIMING,
   type HealthCheck,
   type HealthTiming,
   type ProbeResult,

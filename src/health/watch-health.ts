@@ -1,4 +1,5 @@
 import { GlintError } from '../errors/index.ts';
+import { sleep } from '../time/index.ts';
 import { HealthErrorCode } from './error-codes.ts';
 import type { ProbeResult } from './health-check.ts';
 import {
@@ -81,17 +82,4 @@ export async function waitUntilHealthy(opts: WaitHealthyOptions): Promise<Health
     `instance was not healthy within ${opts.deadlineMs}ms (${last.checks} checks, last: ${last.lastReason ?? 'no result yet'}); check the app's logs or raise healthyDeadline`,
     { details: { lastReason: last.lastReason, checks: last.checks } },
   );
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -5,6 +5,7 @@ import {
   DockerEngine,
   DockerErrorCode,
   DockerRuntime,
+  execInContainer,
   pullImage,
   RegistryAuthenticator,
   RegistryClient,
@@ -146,6 +147,20 @@ describe('DockerRuntime', () => {
     expect(result.exitCode).toBe(3);
     expect(result.output).toContain('out');
     expect(result.output).toContain('err');
+  });
+
+  it('gives up on a command that outlives its bound with a transient ExecTimeout', async () => {
+    const engine = new DockerEngine();
+    const { id } = await runtime.create(demoInstanceSpec(SUITE, image));
+    await runtime.start(id);
+    const err = await execInContainer(engine, id, ['sleep', '30'], { timeoutMs: 500 }).catch((e) => e);
+    expect(err).toMatchObject({ code: DockerErrorCode.ExecTimeout, name: 'TransientError' });
+    const quick = await execInContainer(engine, id, ['sh', '-c', 'echo out; echo err >&2; exit 4'], {
+      timeoutMs: 30_000,
+    });
+    expect(quick.exitCode).toBe(4);
+    expect(quick.output).toContain('out');
+    expect(quick.output).toContain('err');
   });
 
   it('refuses to create from an image the engine has not pulled, saying to pull it', async () => {

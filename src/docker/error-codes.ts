@@ -33,6 +33,8 @@ export const DockerErrorCode = {
   PullTimeout: 'PullTimeout',
   /** The engine socket does not answer (transient). */
   EngineUnreachable: 'EngineUnreachable',
+  /** A command run inside a container did not finish within its bound (transient). */
+  ExecTimeout: 'ExecTimeout',
   /** The engine refused a call. */
   EngineError: 'EngineError',
   /** The engine lacks the image a container is to be created from: pull it first. */

@@ -1,10 +1,11 @@
 export { buildCreateOptions, containerLabels } from './create-options.ts';
-export { DockerRuntime, type ExecResult, type ListFilter } from './docker-runtime.ts';
+export { DockerRuntime, type ListFilter } from './docker-runtime.ts';
 export { DockerEngine, type EngineConnection } from './engine.ts';
 export { type EngineEvent, EngineEventKind, toEngineEvent } from './engine-event.ts';
 export { EngineEvents, type EngineEventsOptions } from './engine-events.ts';
 export { DockerErrorCode } from './error-codes.ts';
-export { type ImageReference, parseImageReference, pinnedReference } from './image-reference.ts';
+export { type ExecOptions, type ExecResult, execInContainer } from './exec-in-container.ts';
+export { type ImageReference, parseImageReference } from './image-reference.ts';
 export { type ImageRequest, parseImageRequest } from './image-request.ts';
 export { containerName, GLINT_LABELS, type InstanceSpec } from './instance-spec.ts';
 export { ContainerState, type DockerHealthStatus, type ObservedContainer } from './observed-container.ts';

@@ -35,7 +35,7 @@ export class MasterCli {
    */
   async showProc(opts: { signal?: AbortSignal } = {}): Promise<ProcInfo> {
     const deadline = Date.now() + (this.opts.busyRetryMs ?? 3_000);
-    const command = opts.signal ? { signal: opts.signal } : {};
+    const command = { answer: 'listing' as const, ...(opts.signal ? { signal: opts.signal } : {}) };
     for (;;) {
       try {
         return parseShowProc(await sendSocketCommand(this.socketPath, 'show proc', command));
@@ -55,7 +55,7 @@ export class MasterCli {
     const started = Date.now();
     const before = await this.showProc();
     // 2.6 answers `reload` with nothing at all, so an empty answer is the expected one.
-    await sendSocketCommand(this.socketPath, 'reload', { expectAnswer: false });
+    await sendSocketCommand(this.socketPath, 'reload', { answer: 'none' });
     const after = await this.waitForReloadCount(before.reloads + 1);
     if (after.failedReloads > before.failedReloads) {
       throw new GlintError(
@@ -89,7 +89,9 @@ export class MasterCli {
     let last: unknown;
     while (Date.now() < deadline) {
       try {
-        const info = parseShowProc(await sendSocketCommand(this.socketPath, 'show proc'));
+        const info = parseShowProc(
+          await sendSocketCommand(this.socketPath, 'show proc', { answer: 'listing' }),
+        );
         if (info.reloads >= count) return info;
       } catch (err) {
         last = err; // the socket refuses connections while the master re-executes

@@ -1,7 +1,7 @@
 import { assertCliSuccess } from './cli-reply.ts';
 import type { ServerState } from './lb-model.ts';
 import { parseShowStat, type StatRow } from './parse-show-stat.ts';
-import { sendSocketCommand } from './socket-command.ts';
+import { type AnswerKind, sendSocketCommand } from './socket-command.ts';
 
 export type RuntimeApiOptions = { timeoutMs?: number };
 
@@ -15,8 +15,10 @@ export class RuntimeApi {
     private readonly opts: RuntimeApiOptions = {},
   ) {}
 
-  async run(command: string, signal?: AbortSignal): Promise<string> {
+  /** `answer`: `listing` for the show commands, whose cut answers would read as fewer servers. */
+  async run(command: string, signal?: AbortSignal, answer: AnswerKind = 'message'): Promise<string> {
     const output = await sendSocketCommand(this.socketPath, `set severity-output number; ${command}`, {
+      answer,
       ...(this.opts.timeoutMs ? { timeoutMs: this.opts.timeoutMs } : {}),
       ...(signal ? { signal } : {}),
     });
@@ -53,11 +55,11 @@ export class RuntimeApi {
 
   /** The text HAProxy reads back from its server-state file on the next start or reload. */
   async showServersState(): Promise<string> {
-    return this.run('show servers state');
+    return this.run('show servers state', undefined, 'listing');
   }
 
   async showStat(): Promise<StatRow[]> {
-    return parseShowStat(await this.run('show stat'));
+    return parseShowStat(await this.run('show stat', undefined, 'listing'));
   }
 
   async serverStat(backend: string, name: string): Promise<StatRow | undefined> {

@@ -6,14 +6,18 @@ export type SocketCommandOptions = {
   timeoutMs?: number;
   signal?: AbortSignal;
   /**
-   * HAProxy ends every answer with an empty line, so an answer without one was cut short
-   * (a worker that exited mid-answer, a connection reset). Only the master CLI's `reload`,
-   * which prints nothing in 2.6, passes false.
+   * What a whole answer looks like. `listing` (show stat, show servers state, show proc):
+   * HAProxy ends it with an empty line, so one without was cut short (a worker exiting
+   * mid-answer, a reset). `message` (the default): at least one byte; some runtime commands
+   * (`del server`) end without the empty line. `none`: the master CLI's `reload`, which
+   * prints nothing in 2.6.
    */
-  expectAnswer?: boolean;
+  answer?: AnswerKind;
 };
 
-const ANSWER_END = '\n\n';
+export type AnswerKind = 'listing' | 'message' | 'none';
+
+const LISTING_END = '\n\n';
 
 /**
  * Sends one command line to a HAProxy CLI socket and resolves with its whole answer. One
@@ -64,7 +68,9 @@ export function sendSocketCommand(
     socket.on('close', () => {
       if (settled) return;
       const answer = Buffer.concat(chunks).toString('utf8');
-      if (opts.expectAnswer !== false && !answer.endsWith(ANSWER_END)) {
+      const kind = opts.answer ?? 'message';
+      const whole = kind === 'none' || (kind === 'listing' ? answer.endsWith(LISTING_END) : answer !== '');
+      if (!whole) {
         const got = answer === '' ? 'nothing' : `${answer.length} bytes without the closing empty line`;
         return fail(
           LbErrorCode.TruncatedAnswer,

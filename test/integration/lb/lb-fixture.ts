@@ -43,18 +43,25 @@ export type TestBackend = {
   port: number;
   hits: { path: string }[];
   healthy: boolean;
+  /** Answers every `/hold` request waiting so far. */
+  release(): void;
   close(): Promise<void>;
 };
 
 /**
  * An HTTP backend in the test process: quicker than a container for membership tests, and it
- * records what reached it. `/slow?ms=N` answers after N ms; `/healthz` follows `healthy`.
+ * records what reached it. `/slow?ms=N` answers after N ms; `/hold` answers once `release()`
+ * is called; `/healthz` follows `healthy`.
  */
 export async function startTestBackend(name: string, healthy = true): Promise<TestBackend> {
   const backend = {
     hits: [] as { path: string }[],
     healthy,
   } as TestBackend;
+  const held: Array<() => void> = [];
+  backend.release = () => {
+    for (const answer of held.splice(0)) answer();
+  };
   backend.server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname === '/healthz') {
@@ -62,6 +69,7 @@ export async function startTestBackend(name: string, healthy = true): Promise<Te
       return res.end(backend.healthy ? 'ok' : 'failing');
     }
     backend.hits.push({ path: url.pathname });
+    if (url.pathname === '/hold') return held.push(() => res.end(`served by ${name}`));
     const delay = url.pathname === '/slow' ? Number(url.searchParams.get('ms') ?? 1000) : 0;
     setTimeout(() => res.end(`served by ${name}`), delay);
   });

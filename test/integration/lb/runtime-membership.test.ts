@@ -62,12 +62,24 @@ describe('runtime membership against a real HAProxy', () => {
 
   it('never sends traffic to an instance whose check fails, and takes it out again with the reason', async () => {
     const sick = await backend('sick', false);
-    const error = await fx.lb
-      .addInstance('web', { name: 'web-sick', address: '127.0.0.1', port: sick.port }, { timeoutMs: 2_500 })
+    const adding = fx.lb
+      .addInstance('web', { name: 'web-sick', address: '127.0.0.1', port: sick.port }, { timeoutMs: 20_000 })
       .catch((err: unknown) => err);
+    // While it is staged: every status HAProxy shows for it, until its check has seen the 503.
+    const seen = new Set<string>();
+    await waitFor(
+      async () => {
+        const row = await fx.lb.runtime.serverStat('be_web', 'web-sick');
+        if (row) seen.add(row.status);
+        return row?.checkStatus === 'L7STS' && row.checkCode === '503' ? true : undefined;
+      },
+      { timeoutMs: 15_000, what: "HAProxy's check of web-sick to see its 503" },
+    );
+    const error = await adding;
     expect(error).toBeInstanceOf(GlintError);
     expect((error as GlintError).code).toBe('LbServerNotHealthy');
-    expect((error as GlintError).message).toMatch(/web-sick of app web .*L7STS 503/);
+    expect((error as GlintError).message).toMatch(/web-sick of app web did not pass .*last result: /);
+    expect([...seen].filter((status) => status.startsWith('UP'))).toEqual([]);
     for (let i = 0; i < 6; i++) expect((await get()).body).toBe('served by a');
     expect(sick.hits).toEqual([]);
     expect(await fx.lb.runtime.serverStat('be_web', 'web-sick')).toBeUndefined();
@@ -107,12 +119,17 @@ describe('runtime membership against a real HAProxy', () => {
     const c = await backend('c');
     await fx.lb.addInstance('web', { name: 'web-c', address: '127.0.0.1', port: c.port });
     await fx.lb.setServerState('web', 'web-a', 'drain');
-    const slow = get('/slow?ms=8000').catch((err: unknown) => err);
-    await waitFor(() => (c.hits.length > 0 ? true : undefined), { what: 'the slow request on c' });
+    const cut = get('/hold').catch((err: unknown) => err);
+    await waitFor(() => (c.hits.length > 0 ? true : undefined), { what: 'the held request on c' });
     const retired = await fx.lb.retireServer('web', 'web-c', { drainTimeoutMs: 500 });
     expect(retired.drained).toBe(false);
     expect(await fx.lb.runtime.serverStat('be_web', 'web-c')).toBeUndefined();
-    await slow;
+    // c never answered it (its request is still held): the client saw the cut, not a reply.
+    const outcome = await cut;
+    c.release();
+    expect(outcome).not.toEqual({ status: 200, body: 'served by c' });
+    if (!(outcome instanceof Error))
+      expect((outcome as { status: number }).status).toBeGreaterThanOrEqual(500);
     await fx.lb.setServerState('web', 'web-a', 'ready');
     expect((await get()).body).toBe('served by a');
   });

@@ -155,16 +155,18 @@ describe('structural changes through a validated reload', () => {
   });
 
   it('holds back stopping an instance while an old worker still serves a request to it', async () => {
-    const slow = get(webPort, '/slow?ms=2500');
-    await waitFor(() => (backends.some((b) => b.hits.some((h) => h.path === '/slow')) ? true : undefined), {
-      what: 'the slow request to reach a backend',
+    // The request is held open by the backend until the reload is confirmed, however long that takes.
+    const held = get(webPort, '/hold');
+    await waitFor(() => (backends.some((b) => b.hits.some((h) => h.path === '/hold')) ? true : undefined), {
+      what: 'the held request to reach a backend',
     });
-    const target = backends.find((b) => b.hits.some((h) => h.path === '/slow'))!;
+    const target = backends.find((b) => b.hits.some((h) => h.path === '/hold'))!;
     const name = `web-${(await get(target.port)).body.replace('served by ', '')}`;
     await fx.lb.applyStructure(structure({ timeouts: { ...DEFAULT_TIMEOUTS, serverMs: 40_000 } }));
     expect((await fx.lb.master.showProc()).oldWorkers.length).toBeGreaterThan(0);
     expect(await fx.lb.canStopInstance('web', name)).toBe(false);
-    expect(await slow).toEqual({ status: 200, body: `served by ${name.slice(4)}` });
+    target.release();
+    expect(await held).toEqual({ status: 200, body: `served by ${name.slice(4)}` });
     await fx.lb.waitUntilStoppable('web', name, 10_000);
     expect(await fx.lb.canStopInstance('web', name)).toBe(true);
   });

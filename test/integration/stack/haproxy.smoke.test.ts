@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { MasterCli, RuntimeApi } from '../../../src/lb/index.ts';
 import { removeTestContainers } from '../../support/cleanup.ts';
 import { freePort } from '../../support/free-port.ts';
 import { type HaproxyHandle, startHaproxy } from '../../support/haproxy-container.ts';
@@ -54,5 +55,22 @@ it('serves a backend through a real HAProxy on loopback', async () => {
     return res.status === 200 ? res.text() : undefined;
   });
   expect(body).toBe('served by the test backend');
-  expect(haproxy.container.getId()).toMatch(/^[0-9a-f]{64}$/);
+});
+
+it('runs in master-worker mode: the master socket lists a live worker', async () => {
+  const proc = await new MasterCli(haproxy.masterSocket).showProc();
+  expect(proc.masterPid).toBeGreaterThan(0);
+  expect(proc.workers.length).toBeGreaterThanOrEqual(1);
+});
+
+it("answers on its admin socket with the backend's server passing its check", async () => {
+  const runtime = new RuntimeApi(`${haproxy.runDir}/admin.sock`);
+  const row = await waitFor(
+    async () => {
+      const stat = await runtime.serverStat('smoke', 'one');
+      return stat?.status === 'UP' ? stat : undefined;
+    },
+    { what: 'server one UP' },
+  );
+  expect(row).toMatchObject({ proxy: 'smoke', server: 'one', status: 'UP' });
 });

@@ -72,7 +72,10 @@ export class FakeHaproxy {
     this.commands.push(command);
     const overridden = await this.override(command);
     if (overridden !== undefined) return overridden;
-    return `\n${this.run(command)}\n`;
+    const said = this.run(command);
+    // As 2.6 does: a deleted server's message comes without the closing empty line.
+    if (command.startsWith('del server') && said === '') return '\n[5]: Server deleted.\n';
+    return `\n${said}\n`;
   }
 
   private run(command: string): string {

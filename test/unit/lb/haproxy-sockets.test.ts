@@ -40,11 +40,12 @@ afterEach(async () => {
 });
 
 describe('sendSocketCommand', () => {
-  it('resolves an answer that ends with its closing empty line', async () => {
-    const path = await listen('a.sock', () => '\n[6]: New server registered.\n\n');
-    expect(await sendSocketCommand(path, 'add server be/x 127.0.0.1:1')).toBe(
-      '\n[6]: New server registered.\n\n',
+  it('resolves a listing that ends with its closing empty line, and a message of any length', async () => {
+    const path = await listen('a.sock', (c) =>
+      c === 'show stat' ? '\n# pxname,svname\n\n' : '\n[5]: Server deleted.\n',
     );
+    expect(await sendSocketCommand(path, 'show stat', { answer: 'listing' })).toBe('\n# pxname,svname\n\n');
+    expect(await sendSocketCommand(path, 'del server be/x')).toBe('\n[5]: Server deleted.\n');
   });
 
   it('rejects a connection closed without an answer as transient', async () => {
@@ -54,14 +55,16 @@ describe('sendSocketCommand', () => {
     expect(error).toMatchObject({ code: 'LbTruncatedAnswer', message: expect.stringMatching(/got nothing/) });
   });
 
-  it('rejects an answer cut before its closing empty line', async () => {
+  it('rejects a listing cut before its closing empty line', async () => {
     const path = await listen('a.sock', () => '\n# pxname,svname\nbe_web,we');
-    await expect(sendSocketCommand(path, 'show stat')).rejects.toMatchObject({ code: 'LbTruncatedAnswer' });
+    await expect(sendSocketCommand(path, 'show stat', { answer: 'listing' })).rejects.toMatchObject({
+      code: 'LbTruncatedAnswer',
+    });
   });
 
   it('accepts an empty answer where none is expected (the master CLI reload)', async () => {
     const path = await listen('m.sock', () => ({ close: true }));
-    expect(await sendSocketCommand(path, 'reload', { expectAnswer: false })).toBe('');
+    expect(await sendSocketCommand(path, 'reload', { answer: 'none' })).toBe('');
   });
 
   it('ends a command HAProxy never answers as soon as the signal aborts', async () => {

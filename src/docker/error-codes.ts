@@ -49,6 +49,8 @@ export const DockerErrorCode = {
   InvalidSpec: 'InvalidSpec',
   /** The container publishes no host port for the app port. */
   PortNotPublished: 'PortNotPublished',
+  /** A call named a Docker endpoint the declaration does not have. */
+  UnknownNode: 'UnknownNode',
 } as const;
 
 export type DockerErrorCode = (typeof DockerErrorCode)[keyof typeof DockerErrorCode];

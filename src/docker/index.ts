@@ -1,4 +1,5 @@
 export { buildCreateOptions, containerLabels } from './create-options.ts';
+export { type DockerNode, DockerNodes, type NodeContainer } from './docker-nodes.ts';
 export { DockerRuntime, type ListFilter } from './docker-runtime.ts';
 export { DockerEngine, type EngineConnection } from './engine.ts';
 export { type EngineEvent, EngineEventKind, toEngineEvent } from './engine-event.ts';

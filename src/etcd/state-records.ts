@@ -69,6 +69,13 @@ export const AppRecordSchema = z.object({
   current: DeployedReleaseSchema.optional(),
   /** Newest first, at most HISTORY_LIMIT entries; rollbacks pick from here. */
   history: z.array(DeployedReleaseSchema).max(HISTORY_LIMIT),
+  /**
+   * The declaration's version and count as last applied. A deploy through the API outlives a
+   * daemon restart; only a change of the declaration itself takes the app back to it.
+   */
+  declared: z.object({ version: z.string(), instances: z.number().int().nonnegative() }).optional(),
+  /** The instance count the last successful deployment left (a scale through the API sets it). */
+  instances: z.number().int().nonnegative().optional(),
   updatedAt: z.string(),
 });
 export type AppRecord = z.infer<typeof AppRecordSchema>;
@@ -169,7 +176,16 @@ export function recordDeployedRelease(
   name: string,
   release: DeployedRelease,
   at: string,
+  instances?: number,
 ): AppRecord {
   const history = [release, ...(app?.history ?? [])].slice(0, HISTORY_LIMIT);
-  return { app: name, current: release, history, updatedAt: at };
+  const count = instances ?? app?.instances;
+  return {
+    app: name,
+    current: release,
+    history,
+    ...(app?.declared ? { declared: app.declared } : {}),
+    ...(count === undefined ? {} : { instances: count }),
+    updatedAt: at,
+  };
 }

@@ -13,6 +13,7 @@ import type { Logger } from '../log/index.ts';
 import type { ReleaseSource } from './app-releases.ts';
 import { DeploymentRunner } from './deployment-runner.ts';
 import { allowedEvents, DeploymentEvent, nextDeploymentState } from './deployment-state.ts';
+import { type Enforced, enforceDeclaration } from './enforce-declaration.ts';
 import { HealthTracker } from './health-tracker.ts';
 import type { Clock, ContainerRuntime, DeploymentStore, LoadBalancer, ServiceRegistry } from './ports.ts';
 import { RecordWriter } from './record-writer.ts';
@@ -34,6 +35,8 @@ export type DeploymentRequest = {
   instances?: number;
   /** For people and logs: who or what asked. */
   cause?: string;
+  /** A release already resolved (the declaration's); skips resolving `version`. */
+  release?: Release;
 };
 
 export type EngineDeps = {
@@ -41,7 +44,10 @@ export type EngineDeps = {
   runtime: ContainerRuntime;
   lb: LoadBalancer;
   registry: ServiceRegistry;
-  store: DeploymentStore & { getApp(app: string): Promise<Versioned<AppRecord> | undefined> };
+  store: DeploymentStore & {
+    getApp(app: string): Promise<Versioned<AppRecord> | undefined>;
+    saveApp(record: AppRecord, opts: { expectedModRevision: number }): Promise<number>;
+  };
   releases: ReleaseSource;
   clock: Clock;
   log: Logger;
@@ -149,6 +155,16 @@ export class RolloutEngine {
     return this.deps.store.listDeployments(app, opts);
   }
 
+  /** Resumes active deployments, then brings every other app to its declaration. */
+  async enforceDeclaration(): Promise<Enforced[]> {
+    await this.resumeActive();
+    return enforceDeclaration({
+      ...this.deps,
+      now: () => this.deps.clock.now(),
+      startDeployment: (app, request) => this.startDeployment(app, request),
+    });
+  }
+
   /** Resolves when the app's running deployment (if any) has ended here. */
   async settled(app: string): Promise<void> {
     await this.#running.get(app)?.done;
@@ -168,6 +184,7 @@ export class RolloutEngine {
     current: AppRecord | undefined,
   ) {
     const from: Release | undefined = current?.current;
+    if (request.release) return { from, to: request.release };
     if (request.kind === 'deploy')
       return { from, to: await this.deps.releases.resolve(app, request.version ?? config.version) };
     if (request.kind === 'rollback') {

@@ -2,10 +2,10 @@ import { EventEmitter } from 'node:events';
 import { z } from 'zod';
 import type { Logger } from '../log/index.ts';
 import { silentLogger } from '../log/index.ts';
-import type { EtcdClient } from './etcd-client.ts';
+import type { EtcdClient, WatchEvent, WatchHandle } from './etcd-client.ts';
 import { KeptLease } from './kept-lease.ts';
-import { type GuardedResult, guardedTxn, type LeaderGuard, notLeaderError } from './leader-guard.ts';
-import type { KeyValue, TxnRequest } from './txn.ts';
+import { type LeaderGuard, notLeaderError } from './leader-guard.ts';
+import type { KeyValue } from './txn.ts';
 
 export const LeaderInfoSchema = z.object({ id: z.string(), address: z.string(), since: z.string() });
 /** What the leader key holds: who leads and where followers send writes. */
@@ -39,6 +39,10 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
   #running: Promise<void> | undefined;
   #stopped = false;
   #wake: (() => void) | undefined;
+  /** One watch on the leader key for the life of the election, reopened only when etcd drops it. */
+  #watch: WatchHandle | undefined;
+  /** Newest revision at which the watch saw the leader key change. */
+  #changedAt = 0;
 
   constructor(client: EtcdClient, opts: LeaderElectionOptions) {
     super();
@@ -61,11 +65,6 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
     return this.#guard;
   }
 
-  /** Runs `req` only if this daemon still leads, checked by etcd in the same transaction. */
-  whileLeader(req: TxnRequest, doing = 'writing'): Promise<GuardedResult> {
-    return guardedTxn(this.#client, this.guard(doing), req, doing);
-  }
-
   /** The current leader as etcd sees it now (followers answer 503 with its address). */
   async leader(): Promise<LeaderInfo | undefined> {
     const kv = await this.#client.get(this.#client.keys.leader());
@@ -84,6 +83,9 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
     this.#wake?.();
     await this.#running;
     if (this.#guard) this.#depose('stopped');
+    const watch = this.#watch;
+    this.#watch = undefined;
+    await watch?.cancel();
     await this.#lease?.revoke();
     this.#lease = undefined;
   }
@@ -166,23 +168,48 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
   /** Returns on a change of the leader key after `revision`, lease loss, stop, or a re-check tick. */
   async #waitForChange(lease: KeptLease, revision: number): Promise<void> {
     if (this.#stopped || !lease.isAlive()) return;
+    this.#ensureWatch(revision);
+    if (this.#changedAt > revision) return;
     const tickMs = Math.max(200, (this.#opts.ttlSeconds * 1000) / 3);
-    let watch: { cancel(): Promise<void> } | undefined;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, tickMs);
       this.#wake = () => {
         clearTimeout(timer);
         resolve();
       };
-      watch = this.#client.watchPrefix(this.#client.keys.leader(), revision + 1, {
-        onEvents: (events) => {
-          if (events.length > 0) this.#wake?.();
-        },
-        onCompacted: () => this.#wake?.(),
-      });
     });
     this.#wake = undefined;
-    await watch?.cancel();
+  }
+
+  /**
+   * Opens the leader-key watch if none is open, from just after `revision` (what the caller
+   * last read). It stays open across rounds: opening and cancelling one per tick fed etcd3's
+   * race between a client cancel and etcd's own ("Failed to find watcher").
+   */
+  #ensureWatch(revision: number): void {
+    if (this.#watch || this.#stopped) return;
+    const key = this.#client.keys.leader();
+    const handle: WatchHandle = this.#client.watchRange({ start: key, end: `${key}\0` }, revision + 1, {
+      onEvents: (events, revision) => {
+        if (events.length === 0) return;
+        const changedAt = events.map((e: WatchEvent) => e.kv.modRevision || revision);
+        this.#changedAt = Math.max(this.#changedAt, ...changedAt);
+        this.#wake?.();
+      },
+      // etcd dropped the watch (compacted start revision, or cancelled): the woken round
+      // re-reads the key and the next wait opens a new watch from that read.
+      onCompacted: () => this.#dropWatch(handle),
+      onError: (err) => {
+        this.#log.warn({ err: err.message }, 'leader key watch failed; re-reading');
+        this.#dropWatch(handle);
+      },
+    });
+    this.#watch = handle;
+  }
+
+  #dropWatch(handle: WatchHandle): void {
+    if (this.#watch === handle) this.#watch = undefined;
+    this.#wake?.();
   }
 
   #sleep(ms: number): Promise<void> {

@@ -27,7 +27,7 @@ async function leaderSeenBy(daemon: DaemonProcess, expected: string, isLeader: b
       const r = await readReadiness(daemon.apiUrl);
       return r.body.leader === expected && r.body.isLeader === isLeader ? r : undefined;
     },
-    { timeoutMs: 20_000, what: `${daemon.apiUrl} to see ${expected} as leader` },
+    { timeoutMs: 60_000, what: `${daemon.apiUrl} to see ${expected} as leader` },
   ).catch((err: Error) => {
     throw new Error(`${err.message}; daemon output: ${daemon.output().slice(-2000)}`);
   });
@@ -67,15 +67,24 @@ it('two daemons: one leads, the follower answers writes with 503 and the leader 
 
 it('kill -9 the leader: the follower leads after the lease expires; the old one comes back as follower', async () => {
   const [a, b] = daemons as [DaemonProcess, DaemonProcess];
-  const killedAt = Date.now();
   a.proc.kill('SIGKILL');
   await a.exited;
-
+  // How fast is measured in bench/etcd-failover.ts; here only that it happens.
   await leaderSeenBy(b, b.apiUrl, true);
-  console.log(`daemon failover after kill -9: ${Date.now() - killedAt} ms (lease TTL ${LEASE_TTL_S} s)`);
 
   const again = await start();
-  await leaderSeenBy(again, b.apiUrl, false);
+  // Until the newcomer has found the leader, never both claim to lead.
+  let bothLed = 0;
+  await waitFor(
+    async () => {
+      const [onB, onAgain] = await Promise.all([readReadiness(b.apiUrl), readReadiness(again.apiUrl)]);
+      if (onB.body.isLeader && onAgain.body.isLeader) bothLed++;
+      return onAgain.body.leader === b.apiUrl && onAgain.body.isLeader === false ? true : undefined;
+    },
+    { timeoutMs: 60_000, what: `${again.apiUrl} to follow ${b.apiUrl}` },
+  );
+  expect(bothLed).toBe(0);
+  expect((await readReadiness(b.apiUrl)).body.isLeader).toBe(true);
   expect((await write(again)).status).toBe(503);
   expect((await write(b)).status).toBe(404);
 });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connectEtcd, type EtcdClient } from '../../../src/etcd/etcd-client.ts';
 import { LeaderElection } from '../../../src/etcd/leader-election.ts';
 import type { LeaderGuard } from '../../../src/etcd/leader-guard.ts';
@@ -51,7 +51,7 @@ async function firstLeader(a: TsxChild, b: TsxChild): Promise<[TsxChild, TsxChil
 }
 
 describe('leader election between two daemon processes', () => {
-  it('elects exactly one; after kill -9 of the leader the follower leads once the lease expires (TTL plus etcd expiry tick)', async () => {
+  it('elects exactly one; after kill -9 of the leader the follower leads once the lease expires, never before', async () => {
     const prefix = '/glint-elect-kill';
     const [a, b] = [daemon(prefix, 'daemon-a'), daemon(prefix, 'daemon-b')];
     const [leader, follower, first] = await firstLeader(a, b);
@@ -60,10 +60,12 @@ describe('leader election between two daemon processes', () => {
 
     const killedAt = Date.now();
     leader.kill('SIGKILL');
-    // A liveness bound, not a performance assertion: the figure comes from bench/etcd-failover.ts.
-    const second = await follower.waitForEvent(elected, { timeoutMs: TTL * 1000 + 1_500 });
-    console.log(`failover after kill -9: ${second.at - killedAt} ms (lease TTL ${TTL} s)`);
-    expect(second.createRevision).not.toBe(first.createRevision);
+    await leader.exited;
+    // How fast is measured in bench/etcd-failover.ts; here only that it happens, and never
+    // while the old leader was alive.
+    const second = await follower.waitForEvent(elected, { timeoutMs: 60_000 });
+    expect(second.at).toBeGreaterThanOrEqual(killedAt);
+    expect(Number(second.createRevision)).toBeGreaterThan(Number(first.createRevision));
 
     const observer = new LeaderElection(await connectEtcd({ endpoints: [etcd.endpoint], prefix }), {
       id: 'observer',
@@ -101,7 +103,7 @@ describe('leader election between two daemon processes', () => {
     await leader.waitForEvent((e) => e.event === 'write' && e.ok === true);
 
     leader.kill('SIGSTOP');
-    const takeover = await follower.waitForEvent(elected, { timeoutMs: TTL * 1000 + 3_000 });
+    const takeover = await follower.waitForEvent(elected, { timeoutMs: 60_000 });
     const mark = leader.events.length;
     leader.kill('SIGCONT');
 
@@ -111,10 +113,11 @@ describe('leader election between two daemon processes', () => {
     // Every write the old leader got through happened before the new leader's key existed.
     const accepted = leader.events.filter((e) => e.event === 'write' && e.ok === true);
     for (const w of accepted) expect(Number(w.revision)).toBeLessThan(Number(takeover.createRevision));
-    // It did not exit: it is still campaigning as a follower.
-    await expect(
-      Promise.race([leader.exited, new Promise((r) => setTimeout(() => r('alive'), 500))]),
-    ).resolves.toBe('alive');
+    // It did not exit: it keeps running as a follower, and etcd keeps refusing its old guard.
+    const later = await leader.waitForEvent((e) => e.event === 'write' && e.ok === false, {
+      since: leader.events.indexOf(rejected) + 1,
+    });
+    expect(later.code).toBe('NotLeader');
   });
 
   it('in one process: isLeader, guard and stop hand leadership over at once', async () => {
@@ -137,5 +140,35 @@ describe('leader election between two daemon processes', () => {
     await two.stop();
     c1.close();
     c2.close();
+  });
+
+  it('each daemon keeps one watch on the leader key however often it re-checks', async () => {
+    const prefix = '/glint-elect-one-watch';
+    const c1 = await connectEtcd({ endpoints: [etcd.endpoint], prefix });
+    const c2 = await connectEtcd({ endpoints: [etcd.endpoint], prefix });
+    const watches1 = vi.spyOn(c1, 'watchRange');
+    const watches2 = vi.spyOn(c2, 'watchRange');
+    const leaderReads = vi.spyOn(c1, 'list');
+    const campaigns = vi.spyOn(c2, 'txn');
+    const one = new LeaderElection(c1, { id: 'one', address: 'http://127.0.0.1:1', ttlSeconds: TTL });
+    const two = new LeaderElection(c2, { id: 'two', address: 'http://127.0.0.1:2', ttlSeconds: TTL });
+    try {
+      one.start();
+      await waitFor(() => (one.isLeader() ? true : undefined), { what: 'one leads' });
+      two.start();
+      // Five re-checks each: the leader re-reads its key, the follower campaigns again.
+      await waitFor(
+        () => (leaderReads.mock.calls.length >= 5 && campaigns.mock.calls.length >= 5 ? true : undefined),
+        { timeoutMs: 60_000, what: 'five re-checks by the leader and by the follower' },
+      );
+      expect(watches1).toHaveBeenCalledTimes(1);
+      expect(watches2).toHaveBeenCalledTimes(1);
+      expect(two.isLeader()).toBe(false);
+    } finally {
+      await two.stop();
+      await one.stop();
+      c1.close();
+      c2.close();
+    }
   });
 });

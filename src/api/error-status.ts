@@ -3,6 +3,7 @@ import { DockerErrorCode } from '../docker/index.ts';
 import { GlintError, isTransient } from '../errors/index.ts';
 import { EnvErrorCode, EtcdErrorCode, StateErrorCode } from '../etcd/index.ts';
 import { HealthErrorCode } from '../health/index.ts';
+import { ReleaseErrorCode, RolloutErrorCode } from '../rollout/index.ts';
 import { ApiErrorCode } from './error-codes.ts';
 
 /** Seconds a client waits before retrying: an election settles within a lease, trouble takes longer. */
@@ -38,6 +39,8 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [DockerErrorCode.NoStampedVersion]: 404,
   [DockerErrorCode.ContainerNotFound]: 404,
   [StateErrorCode.DeploymentNotFound]: 404,
+  [DockerErrorCode.UnknownNode]: 404,
+  [RolloutErrorCode.UnknownApp]: 404,
   // 409: the request collides with the current state; looking again may show why.
   [DockerErrorCode.ContainerNameConflict]: 409,
   [DockerErrorCode.NotManaged]: 409,
@@ -46,11 +49,14 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [StateErrorCode.Conflict]: 409,
   [StateErrorCode.DeploymentInProgress]: 409,
   [StateErrorCode.InvalidTransition]: 409,
+  [RolloutErrorCode.NothingToRollBack]: 409,
+  [RolloutErrorCode.NotRunningHere]: 409,
   [EnvErrorCode.ServiceReferenceUnresolved]: 409,
   [HealthErrorCode.Unhealthy]: 409,
   // 500: glint's own setup or stored data is wrong; the message says what to fix.
   [ApiErrorCode.Internal]: 500,
   [ConfigErrorCode.SecretMissing]: 500,
+  [ReleaseErrorCode.SecretGone]: 409,
   [StateErrorCode.InvalidRecord]: 500,
   // 502/504: a component behind glint refused or did not finish.
   [DockerErrorCode.RegistryAuthFailed]: 502,

@@ -13,7 +13,8 @@ export type ReleaseSource = {
 };
 
 export const ReleaseErrorCode = {
-  SecretMissing: 'SecretMissing',
+  /** A secret the release was made with is no longer under the app's secrets. */
+  SecretGone: 'ReleaseSecretGone',
   UnknownApp: 'UnknownApp',
 } as const;
 
@@ -59,7 +60,7 @@ export class AppReleases implements ReleaseSource {
       const value = resolved.env[name];
       if (value === undefined)
         throw new GlintError(
-          ReleaseErrorCode.SecretMissing,
+          ReleaseErrorCode.SecretGone,
           `${app}: secret ${name} of release ${release.version} is no longer in etcd; put it back under secrets/${app}/${name}`,
           { details: { app, secret: name } },
         );

@@ -3,8 +3,8 @@ import type { AppRecord, DeploymentRecord, Release, Versioned } from '../etcd/in
 import type { Logger } from '../log/index.ts';
 import type { ReleaseSource } from './app-releases.ts';
 import { declarationDrift } from './declaration-drift.ts';
+import type { DeploymentRequest } from './deployment-request.ts';
 import type { ContainerRuntime, LoadBalancer, ServiceRegistry } from './ports.ts';
-import type { DeploymentRequest } from './rollout-engine.ts';
 
 export type DeclarationDeps = {
   apps: () => Readonly<Record<string, AppConfig>>;

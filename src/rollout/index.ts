@@ -6,6 +6,7 @@ export {
 } from './app-releases.ts';
 export { type ClassifiedInstance, classifyInstances } from './classify-instances.ts';
 export { type Drift, declarationDrift } from './declaration-drift.ts';
+export type { DeploymentRequest } from './deployment-request.ts';
 export { allowedEvents, DeploymentEvent, nextDeploymentState } from './deployment-state.ts';
 export { type Enforced, enforceDeclaration } from './enforce-declaration.ts';
 export { HealthTracker } from './health-tracker.ts';
@@ -13,10 +14,5 @@ export { planRollout } from './plan-rollout.ts';
 export * from './plan-types.ts';
 export type * from './ports.ts';
 export { type ResolvedBudget, resolveBudget } from './resolve-budget.ts';
-export {
-  type DeploymentRequest,
-  type EngineDeps,
-  RolloutEngine,
-  RolloutErrorCode,
-} from './rollout-engine.ts';
+export { type EngineDeps, RolloutEngine, RolloutErrorCode } from './rollout-engine.ts';
 export { type RolloutEventMap, RolloutEvents } from './rollout-events.ts';

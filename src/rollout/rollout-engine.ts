@@ -7,10 +7,12 @@ import {
   type DeploymentRecord,
   isTerminal,
   type Release,
+  StateErrorCode,
   type Versioned,
 } from '../etcd/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { ReleaseSource } from './app-releases.ts';
+import type { DeploymentRequest } from './deployment-request.ts';
 import { DeploymentRunner } from './deployment-runner.ts';
 import { allowedEvents, DeploymentEvent, nextDeploymentState } from './deployment-state.ts';
 import { type Enforced, enforceDeclaration } from './enforce-declaration.ts';
@@ -21,23 +23,9 @@ import { RolloutEvents } from './rollout-events.ts';
 
 export const RolloutErrorCode = {
   UnknownApp: 'UnknownApp',
-  DeploymentNotFound: 'DeploymentNotFound',
-  InvalidTransition: 'InvalidDeploymentTransition',
   NothingToRollBack: 'NothingToRollBack',
   NotRunningHere: 'DeploymentNotRunningHere',
 } as const;
-
-export type DeploymentRequest = {
-  kind: DeploymentKind;
-  /** deploy: the version to run (semver, `latest`, digest); default: the declared one. */
-  version?: string;
-  /** scale: the new count; default: the declared one. */
-  instances?: number;
-  /** For people and logs: who or what asked. */
-  cause?: string;
-  /** A release already resolved (the declaration's); skips resolving `version`. */
-  release?: Release;
-};
 
 export type EngineDeps = {
   apps: () => Readonly<Record<string, AppConfig>>;
@@ -144,7 +132,7 @@ export class RolloutEngine {
     if (live?.id === id) return live;
     const found = await this.deps.store.getDeployment(app, id);
     if (!found)
-      throw new GlintError(RolloutErrorCode.DeploymentNotFound, `${app} has no deployment ${id}`, {
+      throw new GlintError(StateErrorCode.DeploymentNotFound, `${app} has no deployment ${id}`, {
         details: { app, id },
       });
     return found.record;
@@ -251,7 +239,7 @@ export class RolloutEngine {
       const state = nextDeploymentState(r.state, event);
       if (!state)
         throw new GlintError(
-          RolloutErrorCode.InvalidTransition,
+          StateErrorCode.InvalidTransition,
           `deployment ${id} is ${r.state}; it accepts ${allowedEvents(r.state).join(', ') || 'nothing more'}`,
           { details: { app, id, state: r.state } },
         );

@@ -9,6 +9,7 @@ import { GlintError, TransientError } from '../../../src/errors/index.ts';
 import { EnvErrorCode, EtcdErrorCode, StateErrorCode } from '../../../src/etcd/index.ts';
 import { HealthErrorCode } from '../../../src/health/index.ts';
 import { silentLogger } from '../../../src/log/index.ts';
+import { ReleaseErrorCode, RolloutErrorCode } from '../../../src/rollout/index.ts';
 
 type Row = {
   name: string;
@@ -136,6 +137,8 @@ describe('the API answers each error code with its status', () => {
       EtcdErrorCode,
       EnvErrorCode,
       StateErrorCode,
+      RolloutErrorCode,
+      ReleaseErrorCode,
     ].flatMap((codes) => Object.values(codes));
     expect(codes.filter((code) => HTTP_STATUS_BY_CODE[code] === undefined)).toEqual([]);
   });

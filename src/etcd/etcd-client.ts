@@ -194,9 +194,24 @@ export async function connectEtcd(opts: EtcdConnectOptions): Promise<EtcdClient>
     if (translated.code !== EtcdErrorCode.Unavailable) throw translated;
     throw new TransientError(
       EtcdErrorCode.Unavailable,
-      `etcd at ${opts.endpoints.join(', ')} did not answer within ${dialTimeoutMs} ms: start etcd or fix the endpoints`,
-      { cause: err },
+      describeDialFailure(opts.endpoints, dialTimeoutMs, err),
+      {
+        cause: err,
+      },
     );
   }
   return client;
+}
+
+/** What went wrong on first contact, in the words a user can act on. */
+export function describeDialFailure(endpoints: string[], dialTimeoutMs: number, err: unknown): string {
+  const at = `etcd at ${endpoints.join(', ')}`;
+  const detail = err instanceof Error ? err.message : String(err);
+  const fix = 'start etcd (npm run stack:up) or fix etcd.endpoints in the glint config';
+  if (/ECONNREFUSED/.test(detail)) return `${at} refused the connection (nothing listens there): ${fix}`;
+  if (/Name resolution failed|ENOTFOUND|EAI_AGAIN/.test(detail)) {
+    return `${at}: the host name does not resolve: fix etcd.endpoints in the glint config`;
+  }
+  if (/deadline/i.test(detail)) return `${at} did not answer within ${dialTimeoutMs} ms: ${fix}`;
+  return `${at} could not be reached (${detail}): ${fix}`;
 }

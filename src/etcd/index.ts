@@ -13,7 +13,7 @@ export { type EtcdKeys, etcdKeys } from './keys.ts';
 export { LeaderElection, type LeaderElectionOptions, type LeaderInfo } from './leader-election.ts';
 export { type GuardedResult, guardedTxn, type LeaderGuard, NOT_LEADER } from './leader-guard.ts';
 export { type ResolveAppEnvOptions, readEnvSnapshot, resolveAppEnv } from './resolve-app-env.ts';
-export { describeEnv, type EnvDescription, ResolvedEnv, toDockerEnv } from './resolved-env.ts';
+export { describeEnv, type EnvDescription, ResolvedEnv } from './resolved-env.ts';
 export type { ServiceEntry } from './service-entry.ts';
 export { expandServiceRefs, parseServiceRefs, type ServiceAddress } from './service-refs.ts';
 export { EtcdServiceRegistry, type ServiceRegistryOptions } from './service-registry.ts';

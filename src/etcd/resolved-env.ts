@@ -58,10 +58,3 @@ export function describeEnv(resolved: ResolvedEnv): EnvDescription {
     referencedServices: [...resolved.referencedServices],
   };
 }
-
-/** The env as a `NAME=value` list for Docker's `Env`, in a stable order. */
-export function toDockerEnv(resolved: ResolvedEnv): string[] {
-  return Object.keys(resolved.env)
-    .sort()
-    .map((name) => `${name}=${resolved.env[name]}`);
-}

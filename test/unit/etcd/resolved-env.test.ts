@@ -2,7 +2,6 @@ import { Writable } from 'node:stream';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { resolveEnvSnapshot } from '../../../src/etcd/env-snapshot.ts';
-import { toDockerEnv } from '../../../src/etcd/resolved-env.ts';
 import { createLogger } from '../../../src/log/index.ts';
 
 const SECRET = 'hunter2-do-not-print';
@@ -16,8 +15,8 @@ const resolved = resolveEnvSnapshot({
 });
 
 describe('ResolvedEnv', () => {
-  it('keeps the values for docker', () => {
-    expect(toDockerEnv(resolved)).toEqual([`API_TOKEN=${SECRET}`, 'PORT=8080']);
+  it('keeps the values for the container it is handed to', () => {
+    expect(resolved.env).toEqual({ API_TOKEN: SECRET, PORT: '8080' });
   });
 
   it('serialises to names and fingerprint only', () => {

@@ -28,14 +28,38 @@ export async function daemonCommand(configFile: string): Promise<number> {
     log.flush();
     return 1;
   }
+  const onHangup = () => void reloadDeclaration(configFile, daemon, log);
+  process.on('SIGHUP', onHangup);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  process.off('SIGHUP', onHangup);
   log.info({ signal }, 'shutting down');
   await daemon.close();
   log.flush();
   return 0;
+}
+
+/**
+ * SIGHUP reads the declaration again. An invalid file is refused with its problems and the
+ * running declaration stays; a valid one is applied (HAProxy structure, then the apps).
+ */
+async function reloadDeclaration(
+  configFile: string,
+  daemon: Awaited<ReturnType<typeof startDaemon>>,
+  log: ReturnType<typeof createLogger>,
+): Promise<void> {
+  log.info({ configFile }, 'SIGHUP: reading the declaration again');
+  try {
+    await daemon.reload(await loadConfig(configFile));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      log.error({ configFile }, `declaration refused, the running one stays:\n${err.message}`);
+      return;
+    }
+    log.error({ err }, 'could not apply the new declaration; the running one stays');
+  }
 }
 
 /**

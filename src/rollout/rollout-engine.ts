@@ -163,6 +163,7 @@ export class RolloutEngine {
     for (const r of this.#running.values()) r.abort.abort();
     await Promise.allSettled([...this.#running.values()].map((r) => r.done));
     for (const h of this.#health.values()) h.close();
+    this.#health.clear();
   }
 
   async #releases(

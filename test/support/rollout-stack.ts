@@ -1,0 +1,148 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type AppConfigInput, type GlintConfig, validateConfig } from '../../src/config/index.ts';
+import { DockerEngine, DockerNodes, RegistryAuthenticator, RegistryClient } from '../../src/docker/index.ts';
+import {
+  connectEtcd,
+  type DeploymentRecord,
+  type EtcdClient,
+  EtcdServiceRegistry,
+  EtcdStateStore,
+  type ServiceEntry,
+} from '../../src/etcd/index.ts';
+import {
+  connectLoadBalancer,
+  type HaproxyLoadBalancer,
+  LocalBinaryValidator,
+  structureFromConfig,
+} from '../../src/lb/index.ts';
+import { silentLogger } from '../../src/log/index.ts';
+import { AppReleases, RolloutEngine } from '../../src/rollout/index.ts';
+import { removeTestContainers } from './cleanup.ts';
+import { type DemoRegistry, pushDemoVersion, startDemoRegistry } from './demo-registry.ts';
+import { type EtcdHandle, startEtcd } from './etcd-container.ts';
+import { freePort } from './free-port.ts';
+import { type HaproxyHandle, startHaproxy } from './haproxy-container.ts';
+import { testLabels, testRunId } from './labels.ts';
+import { waitFor } from './wait-for.ts';
+
+export type RolloutStack = {
+  config: GlintConfig;
+  engine: RolloutEngine;
+  etcd: EtcdClient;
+  lb: HaproxyLoadBalancer;
+  nodes: DockerNodes;
+  registry: DemoRegistry;
+  frontendPort: number;
+  /** Pushes demo-app `version` to the stack's registry. */
+  push(version: string): Promise<void>;
+  /** Waits until the deployment reaches a finished state, and returns it. */
+  finished(app: string, id: string, timeoutMs?: number): Promise<DeploymentRecord>;
+  waitState(
+    app: string,
+    id: string,
+    state: DeploymentRecord['state'],
+    timeoutMs?: number,
+  ): Promise<DeploymentRecord>;
+  registered(app: string): Promise<ServiceEntry[]>;
+  close(): Promise<void>;
+};
+
+const FINISHED = new Set(['succeeded', 'failed', 'rolled_back', 'cancelled']);
+
+/**
+ * Everything the rollout engine acts on, real: etcd, a registry holding demo-app versions,
+ * HAProxy in master-worker mode and the local Docker engine. Containers carry the suite's test
+ * labels (the engine adds them to every instance), so teardown removes exactly these.
+ */
+export async function startRolloutStack(
+  suite: string,
+  app: (frontendPort: number) => AppConfigInput,
+): Promise<RolloutStack> {
+  const runDir = mkdtempSync(join(tmpdir(), `glint-${suite}-`));
+  let etcdHandle: EtcdHandle | undefined;
+  let haproxy: HaproxyHandle | undefined;
+  let engine: RolloutEngine | undefined;
+  let etcd: EtcdClient | undefined;
+  const close = async () => {
+    await engine?.stop();
+    etcd?.close();
+    await removeTestContainers({ runId: testRunId(), suite });
+    rmSync(runDir, { recursive: true, force: true });
+  };
+  try {
+    etcdHandle = await startEtcd(suite);
+    const registry = await startDemoRegistry(suite);
+    const frontendPort = await freePort();
+    const parsed = validateConfig({
+      etcd: { endpoints: [etcdHandle.endpoint] },
+      registries: { [registry.host]: { insecure: true } },
+      haproxy: { runDir },
+      apps: { web: { ...app(frontendPort), image: `${registry.host}/demo-app` } },
+    });
+    if (!parsed.ok) throw new Error(`test declaration is invalid: ${JSON.stringify(parsed.issues)}`);
+    const config = parsed.config;
+    const { lb } = await connectLoadBalancer(structureFromConfig(config, process.cwd()), {
+      logger: silentLogger(),
+      validator: new LocalBinaryValidator(),
+    });
+    haproxy = await startHaproxy(suite, runDir);
+    etcd = await connectEtcd({ endpoints: [etcdHandle.endpoint], prefix: '/glint' });
+    const nodes = new DockerNodes([{ name: 'local', engine: new DockerEngine(), hostIp: '127.0.0.1' }]);
+    const store = new EtcdStateStore(etcd);
+    engine = new RolloutEngine({
+      apps: () => config.apps,
+      runtime: nodes,
+      lb,
+      registry: new EtcdServiceRegistry(etcd),
+      store,
+      releases: new AppReleases({
+        apps: () => config.apps,
+        registry: new RegistryClient({
+          authenticator: new RegistryAuthenticator(),
+          plainHttpHosts: [registry.host],
+        }),
+        etcd,
+        hostIpOf: (n) => nodes.hostIpOf(n),
+        defaultNode: 'local',
+        extraLabels: testLabels(suite),
+      }),
+      clock: { now: () => Date.now() },
+      log: silentLogger(),
+    });
+    const e = engine;
+    const waitState = (name: string, id: string, state: DeploymentRecord['state'], timeoutMs = 240_000) =>
+      waitFor(
+        async () => {
+          const r = await e.get(name, id);
+          return r.state === state ? r : undefined;
+        },
+        { what: `deployment ${id} ${state}`, timeoutMs },
+      );
+    return {
+      config,
+      engine: e,
+      etcd,
+      lb,
+      nodes,
+      registry,
+      frontendPort,
+      push: async (version) => void (await pushDemoVersion(registry, 'demo-app', version)),
+      finished: (name, id, timeoutMs = 240_000) =>
+        waitFor(
+          async () => {
+            const r = await e.get(name, id);
+            return FINISHED.has(r.state) ? r : undefined;
+          },
+          { what: `deployment ${id} to finish`, timeoutMs },
+        ),
+      waitState,
+      registered: (name) => new EtcdServiceRegistry(etcd!).list(name),
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

@@ -16,7 +16,8 @@ import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_TIMEOUTS, HaproxyLoadBalancer, type LbApp, LocalBinaryValidator } from '../src/lb/index.ts';
-import { hasPassedCheck, pollServer } from '../src/lb/server-waits.ts';
+import { hasPassedCheck } from '../src/lb/live-servers.ts';
+import { pollServer } from '../src/lb/server-waits.ts';
 import { removeTestContainers } from '../test/support/cleanup.ts';
 import { freePort } from '../test/support/free-port.ts';
 import { startHaproxy } from '../test/support/haproxy-container.ts';
@@ -45,7 +46,7 @@ async function backend(): Promise<{ server: Server; port: number }> {
 const app = (name: string, port: number, intervalMs: number): LbApp => ({
   name,
   frontend: { bind: `127.0.0.1:${port}` },
-  check: { path: '/healthz', intervalMs, rise: 2, fall: 2, timeoutMs: 1_000 },
+  check: { type: 'http' as const, path: '/healthz', intervalMs, rise: 2, fall: 2, timeoutMs: 1_000 },
   drainTimeoutMs: 5_000,
   servers: [],
 });
@@ -87,10 +88,16 @@ async function main() {
         pollIntervalMs: 2,
       });
       const added = performance.now();
-      const l7 = await pollServer(lb.runtime, `be_${appName}`, name, hasPassedCheck, {
-        timeoutMs: 10_000,
-        pollIntervalMs: 5,
-      });
+      const l7 = await pollServer(
+        lb.runtime,
+        `be_${appName}`,
+        name,
+        hasPassedCheck(lb.model.apps.find((a) => a.name === appName)!.check),
+        {
+          timeoutMs: 10_000,
+          pollIntervalMs: 5,
+        },
+      );
       if (!wait.met || !l7.met) throw new Error(`server ${name} did not come up`);
       record(`add server → L7OK (${label})`, performance.now() - added);
       record(`runtime add to ready (${label})`, (await checked) - t0);

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
-import { setTimeout as delay } from 'node:timers/promises';
 import { GlintError } from '../errors/index.ts';
 import { type Logger, silentLogger } from '../log/index.ts';
+import { sleep } from '../time/index.ts';
 import { writeFileAtomic } from './config-files.ts';
 import { ConfigInstaller } from './config-installer.ts';
 import type { ConfigValidator } from './config-validator.ts';
@@ -15,6 +15,7 @@ import {
   lbPaths,
   type ServerState,
 } from './lb-model.ts';
+import { hasNoSessions, hasPassedCheck, type LiveServer, liveServers } from './live-servers.ts';
 import { MasterCli } from './master-cli.ts';
 import {
   type LbStructure,
@@ -24,6 +25,7 @@ import {
   serverKeys,
   withoutServer,
   withServerAdded,
+  withServerObserved,
   withServerState,
 } from './model-edits.ts';
 import { OldWorkerTracker } from './old-worker-tracker.ts';
@@ -32,7 +34,7 @@ import type { StatRow } from './parse-show-stat.ts';
 import { renderHaproxyConfig, serverKeywords } from './render-haproxy-config.ts';
 import { RuntimeApi } from './runtime-api.ts';
 import { SerialQueue } from './serial-queue.ts';
-import { hasNoSessions, hasPassedCheck, pollServer } from './server-waits.ts';
+import { pollServer } from './server-waits.ts';
 
 export type HaproxyLoadBalancerOptions = {
   model: LbModel;
@@ -101,30 +103,31 @@ export class HaproxyLoadBalancer {
   }
 
   /**
-   * Adds an instance without a reload: `add server` (in maintenance, every keyword given),
-   * `enable health`, staged in `drain` until HAProxy's own check reports L7OK, then `ready`.
-   * On failure the server is taken out again and the error says why.
+   * Adds an instance and puts it in rotation in one call: `stage`, wait until HAProxy's own
+   * check passes (L7OK, or L4OK for a TCP check), then `promote`. On failure the server is
+   * taken out again and the error says why. The rollout engine calls the steps one by one.
    */
   async addInstance(
     appName: string,
     instance: Instance,
     opts: { timeoutMs?: number; signal?: AbortSignal } = {},
-  ) {
+  ): Promise<LbServer> {
     const app = this.requireApp(appName);
-    const backend = backendName(appName);
-    // Looked up inside the queue: a concurrent add or remove of the same name has finished.
-    const server = await this.queue.run(
-      async () =>
-        this.requireApp(appName).servers.find((s) => s.name === instance.name) ??
-        (await this.stage(appName, instance)),
-    );
+    await this.stage(appName, { name: instance.name, host: instance.address, port: instance.port });
+    const server = this.modelServer(appName, instance.name);
     if (server.state === 'ready') return server;
     const timeoutMs = opts.timeoutMs ?? this.opts.readyTimeoutMs ?? 30_000;
-    const wait = await pollServer(this.runtime, backend, server.name, hasPassedCheck, {
-      timeoutMs,
-      pollIntervalMs: this.opts.pollIntervalMs ?? 100,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    }).catch(async (err) => {
+    const wait = await pollServer(
+      this.runtime,
+      backendName(appName),
+      server.name,
+      hasPassedCheck(app.check),
+      {
+        timeoutMs,
+        pollIntervalMs: this.pollIntervalMs,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      },
+    ).catch(async (err) => {
       await this.removeServer(appName, server.name);
       throw err;
     });
@@ -133,18 +136,101 @@ export class HaproxyLoadBalancer {
       const last = wait.last
         ? `${wait.last.checkStatus || 'no check yet'} ${wait.last.checkCode}`.trim()
         : 'none';
+      const what = app.check.type === 'http' ? `GET ${app.check.path}` : 'TCP connect';
       throw new GlintError(
         LbErrorCode.ServerNotHealthy,
-        `instance ${server.name} of app ${appName} did not pass HAProxy's check (GET ${app.check.path}) within ${timeoutMs}ms (last result: ${last}); it was taken out of the backend. Check that it answers on ${instance.address}:${instance.port}.`,
+        `instance ${server.name} of app ${appName} did not pass HAProxy's check (${what}) within ${timeoutMs}ms (last result: ${last}); it was taken out of the backend. Check that it answers on ${instance.address}:${instance.port}.`,
         { details: { app: appName, instance: server.name, checkStatus: wait.last?.checkStatus } },
       );
     }
     this.log.info({ app: appName, instance: server.name, waitedMs: wait.waitedMs }, 'lb: check passed');
-    return this.queue.run(async () => {
-      await this.runtime.setState(backend, server.name, 'ready');
-      await this.commit(withServerState(this.current, appName, server.name, 'ready'));
-      return { ...server, state: 'ready' as const };
+    await this.promote(appName, server.name);
+    return { ...server, state: 'ready' };
+  }
+
+  /**
+   * HAProxy's live view of an app's servers: admin state, whether its own check passed, the
+   * last check result and current sessions. Read from HAProxy, not the model, so it holds
+   * after a restart; a server HAProxy does not have is not listed.
+   */
+  async servers(appName: string, call: { signal?: AbortSignal } = {}): Promise<LiveServer[]> {
+    const app = this.requireApp(appName);
+    const [stat, states] = await Promise.all([
+      this.runtime.showStat(call.signal),
+      this.runtime.showServersState(call.signal).then(parseServersState),
+    ]);
+    return liveServers(backendName(appName), app.check, stat, states);
+  }
+
+  /**
+   * Adds the server without a reload, held in `drain` with its health check on: `add server`
+   * (in maintenance, every keyword given), `enable health`, `state drain`. Idempotent: a server
+   * HAProxy already has is done, except that one left in `maint` (a stage cut short, or a
+   * hand-set pause) is brought to drain with its check on. HAProxy decides what exists.
+   */
+  async stage(appName: string, server: { name: string; host: string; port: number }): Promise<void> {
+    this.requireApp(appName);
+    const backend = backendName(appName);
+    const wanted: Instance = { name: server.name, address: server.host, port: server.port };
+    await this.queue.run(async () => {
+      // A new server's file is checked first, before HAProxy is asked anything: a name or
+      // address HAProxy would refuse, or a run folder that cannot be written, fails here.
+      const known = findApp(this.current, appName)?.servers.some((s) => s.name === wanted.name);
+      let candidate = known ? undefined : await this.stageFile(appName, wanted);
+      const present = await this.reconcile(appName, wanted.name);
+      if (present) {
+        if (present.address !== wanted.address || present.port !== wanted.port)
+          this.log.warn(
+            { app: appName, instance: wanted.name, has: `${present.address}:${present.port}` },
+            'lb: staged server already present at another address; kept as it is',
+          );
+        if (present.state !== 'maint') return;
+        await this.runtime.enableHealth(backend, wanted.name);
+        await this.runtime.setState(backend, wanted.name, 'drain');
+        await this.commit(withServerState(this.current, appName, wanted.name, 'drain'));
+        return;
+      }
+      candidate ??= await this.stageFile(appName, wanted);
+      await this.addStagedServer(appName, candidate);
     });
+  }
+
+  /** Puts a staged server in rotation (`state ready`); a ready one is done, a missing one refused. */
+  async promote(appName: string, name: string): Promise<void> {
+    this.requireApp(appName);
+    await this.queue.run(async () => {
+      const present = await this.reconcile(appName, name);
+      if (!present) throw unknownServer(appName, name, 'stage it first');
+      if (present.state === 'ready') return;
+      await this.runtime.setState(backendName(appName), name, 'ready');
+      await this.commit(withServerState(this.current, appName, name, 'ready'));
+    });
+  }
+
+  /**
+   * `drain` (a server in `maint` stays there: it takes no new session either), then waits
+   * outside the queue until it has no session and no queue, or `timeoutMs`. A server HAProxy
+   * does not have, or that goes while waiting, is drained.
+   */
+  async drain(
+    appName: string,
+    name: string,
+    timeoutMs: number,
+    call: { signal?: AbortSignal } = {},
+  ): Promise<{ drained: boolean }> {
+    const { drained } = await this.drainFor(appName, name, timeoutMs, call.signal);
+    return { drained };
+  }
+
+  /**
+   * `maint`, cut what sessions remain, `del server`, then wait until no HAProxy worker (an old
+   * one after a reload) may still send to it: when this resolves the container may be stopped.
+   * A server HAProxy does not have is not deleted again, but the wait for old workers still
+   * applies: it may have been deleted just before a restart, while an old worker knew it.
+   */
+  async remove(appName: string, name: string, call: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.removeServer(appName, name, { cutSessions: true, ...call });
+    await this.waitUntilStoppable(appName, name, this.current.hardStopAfterMs + 5_000, call.signal);
   }
 
   /**
@@ -157,21 +243,20 @@ export class HaproxyLoadBalancer {
     name: string,
     opts: { drainTimeoutMs?: number; stopWaitTimeoutMs?: number; signal?: AbortSignal } = {},
   ): Promise<RetireOutcome> {
-    this.requireApp(appName);
-    // HAProxy's view decides: a server the model lost track of is still retired properly,
-    // and one HAProxy no longer has is simply forgotten.
-    if (!(await this.runtime.serverStat(backendName(appName), name))) {
-      await this.queue.run(() => this.commit(withoutServer(this.current, appName, name)));
-      return { drained: true, waitedMs: 0, alreadyGone: true };
-    }
-    const drain = await this.drainServer(appName, name, opts);
-    await this.removeServer(appName, name, { cutSessions: !drain.drained });
+    const app = this.requireApp(appName);
+    const drain = await this.drainFor(appName, name, opts.drainTimeoutMs ?? app.drainTimeoutMs, opts.signal);
+    if (!drain.present) return { drained: true, waitedMs: 0, alreadyGone: true };
+    await this.removeServer(appName, name, {
+      cutSessions: !drain.drained,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
     await this.waitUntilStoppable(
       appName,
       name,
       opts.stopWaitTimeoutMs ?? this.current.hardStopAfterMs + 5_000,
+      opts.signal,
     );
-    return { ...drain, alreadyGone: false };
+    return { drained: drain.drained, waitedMs: drain.waitedMs, alreadyGone: false };
   }
 
   /**
@@ -184,36 +269,44 @@ export class HaproxyLoadBalancer {
     opts: { drainTimeoutMs?: number; signal?: AbortSignal } = {},
   ): Promise<{ drained: boolean; waitedMs: number }> {
     const app = this.requireApp(appName);
-    const backend = backendName(appName);
-    await this.queue.run(async () => {
-      await this.runtime.setState(backend, name, 'drain');
-      await this.commit(withServerState(this.current, appName, name, 'drain'));
-    });
-    const drainTimeoutMs = opts.drainTimeoutMs ?? app.drainTimeoutMs;
-    const wait = await pollServer(this.runtime, backend, name, hasNoSessions, {
-      timeoutMs: drainTimeoutMs,
-      pollIntervalMs: this.opts.pollIntervalMs ?? 100,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
-    if (!wait.met) this.log.warn({ app: appName, instance: name, drainTimeoutMs }, 'lb: drain timed out');
-    return { drained: wait.met, waitedMs: wait.waitedMs };
+    const { drained, waitedMs } = await this.drainFor(
+      appName,
+      name,
+      opts.drainTimeoutMs ?? app.drainTimeoutMs,
+      opts.signal,
+    );
+    return { drained, waitedMs };
   }
 
   /**
    * Second half: `maint`, cut what is left when asked, `del server`, and drop it from the
-   * model and the file. Stop the container only once `canStopInstance` agrees.
+   * model and the file. A server HAProxy does not have is done. Stop the container only once
+   * `canStopInstance` agrees.
    */
-  async removeServer(appName: string, name: string, opts: { cutSessions?: boolean } = {}): Promise<void> {
+  async removeServer(
+    appName: string,
+    name: string,
+    opts: { cutSessions?: boolean; signal?: AbortSignal } = {},
+  ): Promise<void> {
+    this.requireApp(appName);
     const backend = backendName(appName);
-    await this.queue.run(async () => {
-      await this.runtime.setState(backend, name, 'maint');
+    const present = await this.queue.run(async () => {
+      const server = await this.reconcile(appName, name, opts.signal);
+      if (!server) return false;
+      if (server.state !== 'maint') {
+        await this.runtime.setState(backend, name, 'maint');
+        await this.commit(withServerState(this.current, appName, name, 'maint'));
+      }
       if (opts.cutSessions) await this.runtime.shutdownSessions(backend, name);
+      return true;
     });
+    if (!present) return;
     // `del server` refuses while a connection is attached; those end quickly once in maint.
     // The wait between attempts is spent outside the queue, so other apps' changes go on.
     const deadline = Date.now() + DELETE_WAIT_MS;
     while (!(await this.queue.run(() => this.deleteIfIdle(appName, name, Date.now() > deadline)))) {
-      await delay(50);
+      opts.signal?.throwIfAborted();
+      await sleep(50, opts.signal);
     }
   }
 
@@ -280,8 +373,8 @@ export class HaproxyLoadBalancer {
     return this.oldWorkers.canStop(serverKey(appName, name));
   }
 
-  waitUntilStoppable(appName: string, name: string, timeoutMs: number): Promise<void> {
-    return this.oldWorkers.waitUntilStoppable(serverKey(appName, name), timeoutMs);
+  waitUntilStoppable(appName: string, name: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return this.oldWorkers.waitUntilStoppable(serverKey(appName, name), timeoutMs, signal);
   }
 
   /** Resolves once no worker from before a reload is left. */
@@ -291,33 +384,29 @@ export class HaproxyLoadBalancer {
 
   /** Sets `ready`, `drain` or `maint` by hand (an operator's pause), mirrored in the file. */
   async setServerState(appName: string, name: string, state: ServerState): Promise<void> {
-    if (!this.requireApp(appName).servers.some((s) => s.name === name)) {
-      throw new GlintError(
-        LbErrorCode.UnknownServer,
-        `app ${appName} has no instance ${name} in the load balancer`,
-        {
-          details: { app: appName, instance: name },
-        },
-      );
-    }
+    if (!this.requireApp(appName).servers.some((s) => s.name === name)) throw unknownServer(appName, name);
     await this.queue.run(async () => {
       await this.runtime.setState(backendName(appName), name, state);
       await this.commit(withServerState(this.current, appName, name, state));
     });
   }
 
-  private async stage(appName: string, instance: Instance): Promise<LbServer> {
-    const app = this.requireApp(appName);
-    const backend = backendName(appName);
-    const { model, server } = withServerAdded(
+  /** Renders and checks the file with the server added in drain; nothing in HAProxy changes. */
+  private async stageFile(appName: string, instance: Instance): Promise<Candidate> {
+    const candidate = withServerAdded(
       this.current,
       appName,
       { ...instance, state: 'drain' },
       this.highestIds.get(appName),
     );
-    // Render and check the file first: a name or address HAProxy would refuse fails here,
-    // before anything changed in HAProxy.
-    await this.files.stage(model, renderHaproxyConfig(model));
+    await this.files.stage(candidate.model, renderHaproxyConfig(candidate.model));
+    return candidate;
+  }
+
+  /** `add server` (in maintenance), `enable health`, `state drain`, then installs the staged file. */
+  private async addStagedServer(appName: string, { model, server }: Candidate): Promise<void> {
+    const app = this.requireApp(appName);
+    const backend = backendName(appName);
     const keywords = ['id', String(server.id), ...serverKeywords(app.check)];
     await this.runtime.addServer(backend, server.name, server.address, server.port, keywords);
     try {
@@ -338,7 +427,63 @@ export class HaproxyLoadBalancer {
       { app: appName, instance: server.name, id: server.id },
       'lb: server added, staged in drain',
     );
-    return server;
+  }
+
+  /** `drain` unless already draining or in maint, then the wait; `present: false` when HAProxy has no such server. */
+  private async drainFor(
+    appName: string,
+    name: string,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<{ drained: boolean; waitedMs: number; present: boolean }> {
+    this.requireApp(appName);
+    const backend = backendName(appName);
+    const present = await this.queue.run(async () => {
+      const server = await this.reconcile(appName, name, signal);
+      if (server?.state !== 'ready') return Boolean(server);
+      await this.runtime.setState(backend, name, 'drain');
+      await this.commit(withServerState(this.current, appName, name, 'drain'));
+      return true;
+    });
+    if (!present) return { drained: true, waitedMs: 0, present };
+    const wait = await pollServer(this.runtime, backend, name, hasNoSessions, {
+      timeoutMs,
+      pollIntervalMs: this.pollIntervalMs,
+      whenAbsent: 'done',
+      ...(signal ? { signal } : {}),
+    });
+    if (!wait.met)
+      this.log.warn({ app: appName, instance: name, drainTimeoutMs: timeoutMs }, 'lb: drain timed out');
+    return { drained: wait.met, waitedMs: wait.waitedMs, present };
+  }
+
+  /**
+   * HAProxy's record of one server (admin state, id, address), read inside the queue. The
+   * model follows it: a server HAProxy has but the model lost (a restart without adoption) is
+   * taken in, one HAProxy no longer has is dropped, a state set behind glint's back is kept.
+   */
+  private async reconcile(
+    appName: string,
+    name: string,
+    signal?: AbortSignal,
+  ): Promise<LbServer | undefined> {
+    const backend = backendName(appName);
+    const observed = parseServersState(await this.runtime.showServersState(signal)).find(
+      (s) => s.backend === backend && s.name === name,
+    );
+    const known = findApp(this.current, appName)?.servers.find((s) => s.name === name);
+    if (!observed) {
+      if (known) await this.commit(withoutServer(this.current, appName, name));
+      return undefined;
+    }
+    const { backend: _backend, ...server } = observed;
+    if (!known || known.id !== server.id) {
+      await this.commit(withServerObserved(this.current, appName, server));
+      return server;
+    }
+    if (known.state !== server.state)
+      await this.commit(withServerState(this.current, appName, name, server.state));
+    return { ...known, state: server.state };
   }
 
   /** One `del server` attempt: false while connections are still attached (unless `lastTry`). */
@@ -348,7 +493,8 @@ export class HaproxyLoadBalancer {
     } catch (err) {
       const busy = err instanceof GlintError && /connections|still/i.test(String(err.details?.reason));
       if (busy && !lastTry) return false;
-      throw err;
+      // Gone already (deleted by hand, or by an attempt whose answer was lost): done.
+      if (!isNoSuchServer(err)) throw err;
     }
     await this.commit(withoutServer(this.current, appName, name));
     this.log.info({ app: appName, instance: name }, 'lb: server deleted');
@@ -370,6 +516,17 @@ export class HaproxyLoadBalancer {
     }
   }
 
+  /** The model's entry for a server `stage` just made sure of. */
+  private modelServer(appName: string, name: string): LbServer {
+    const server = this.requireApp(appName).servers.find((s) => s.name === name);
+    if (!server) throw unknownServer(appName, name);
+    return server;
+  }
+
+  private get pollIntervalMs(): number {
+    return this.opts.pollIntervalMs ?? 100;
+  }
+
   private requireApp(appName: string) {
     const app = findApp(this.current, appName);
     if (!app)
@@ -382,4 +539,19 @@ export class HaproxyLoadBalancer {
       );
     return app;
   }
+}
+
+type Candidate = { model: LbModel; server: LbServer };
+
+function unknownServer(appName: string, name: string, fix?: string): GlintError {
+  return new GlintError(
+    LbErrorCode.UnknownServer,
+    `app ${appName} has no instance ${name} in the load balancer${fix ? `; ${fix}` : ''}`,
+    { details: { app: appName, instance: name } },
+  );
+}
+
+/** HAProxy answered that the server (or its backend) does not exist. */
+function isNoSuchServer(err: unknown): boolean {
+  return err instanceof GlintError && /no such (server|backend)/i.test(String(err.details?.reason));
 }

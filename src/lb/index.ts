@@ -23,6 +23,7 @@ export {
 export {
   DEFAULT_TIMEOUTS,
   type LbApp,
+  type LbCheckTiming,
   type LbHealthCheck,
   type LbModel,
   type LbPaths,
@@ -32,6 +33,7 @@ export {
   type ServerState,
   ServerStates,
 } from './lb-model.ts';
+export type { LiveServer } from './live-servers.ts';
 export { MasterCli, type ReloadOutcome } from './master-cli.ts';
 export type { LbStructure, LbStructureApp, ServerKey } from './model-edits.ts';
 export type { ObservedServer } from './parse-servers-state.ts';

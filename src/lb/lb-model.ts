@@ -17,15 +17,32 @@ export type LbServer = {
   state: ServerState;
 };
 
-export type LbHealthCheck = {
-  path: string;
+/** How often HAProxy checks a server and how many results in a row change its mind. */
+export type LbCheckTiming = {
   intervalMs: number;
   rise: number;
   fall: number;
   timeoutMs: number;
-  /** HAProxy status list, e.g. `200-399` or `200,204`. Defaults to `200-399`. */
-  expectStatus?: string;
 };
+
+/**
+ * HAProxy's own check of an app's servers. `http` asks a path and passes on L7OK; `tcp` only
+ * connects and passes on L4OK, for apps that do not speak HTTP on a health path (glint's own
+ * probe then decides readiness).
+ */
+export type LbHealthCheck =
+  | ({
+      type: 'http';
+      path: string;
+      /** HAProxy status list, e.g. `200-399` or `200,204`. Defaults to `200-399`. */
+      expectStatus?: string;
+    } & LbCheckTiming)
+  | ({ type: 'tcp' } & LbCheckTiming);
+
+/** The check result HAProxy reports when a check of that type passed. */
+export function passingCheckStatus(check: LbHealthCheck): 'L7OK' | 'L4OK' {
+  return check.type === 'http' ? 'L7OK' : 'L4OK';
+}
 
 export type LbApp = {
   name: string;

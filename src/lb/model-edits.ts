@@ -36,6 +36,17 @@ export function withServerAdded(
   return { model: next, server: added };
 }
 
+/**
+ * Puts a server HAProxy already holds (with its id and state) into the model, replacing one of
+ * the same name: how a server the model lost track of (a restart) is taken back.
+ */
+export function withServerObserved(model: LbModel, appName: string, server: LbServer): LbModel {
+  return mapApp(model, appName, (app) => ({
+    ...app,
+    servers: [...app.servers.filter((s) => s.name !== server.name), server],
+  }));
+}
+
 export function withServerState(model: LbModel, appName: string, name: string, state: ServerState): LbModel {
   return mapApp(model, appName, (app) => ({
     ...app,

@@ -1,4 +1,6 @@
 import { GlintError } from '../errors/index.ts';
+import { sleep } from '../time/index.ts';
+import { LbErrorCode } from './error-codes.ts';
 import type { MasterCli } from './master-cli.ts';
 
 /**
@@ -27,17 +29,18 @@ export class OldWorkerTracker {
     return oldWorkers.every((w) => this.knownBy.get(w.pid)?.has(key) === false);
   }
 
-  async waitUntilStoppable(key: string, timeoutMs: number): Promise<void> {
+  async waitUntilStoppable(key: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!(await this.canStop(key))) {
+      signal?.throwIfAborted();
       if (Date.now() > deadline) {
         throw new GlintError(
-          'LbOldWorkerLingers',
+          LbErrorCode.OldWorkerLingers,
           `an old HAProxy worker still routes to ${key} after ${timeoutMs}ms; do not stop that instance yet (hard-stop-after ends old workers)`,
           { details: { server: key } },
         );
       }
-      await new Promise((r) => setTimeout(r, this.pollIntervalMs));
+      await sleep(this.pollIntervalMs, signal);
     }
   }
 
@@ -45,8 +48,11 @@ export class OldWorkerTracker {
     const deadline = Date.now() + timeoutMs;
     while ((await this.master.showProc()).oldWorkers.length > 0) {
       if (Date.now() > deadline)
-        throw new GlintError('LbOldWorkerLingers', `old HAProxy workers still run after ${timeoutMs}ms`);
-      await new Promise((r) => setTimeout(r, this.pollIntervalMs));
+        throw new GlintError(
+          LbErrorCode.OldWorkerLingers,
+          `old HAProxy workers still run after ${timeoutMs}ms`,
+        );
+      await sleep(this.pollIntervalMs);
     }
   }
 }

@@ -21,7 +21,8 @@ export function formatDuration(ms: number): string {
 
 /**
  * Every keyword a server needs, spelled out: servers added at runtime ignore `default-server`,
- * so config-file servers get the same explicit list and both kinds behave the same.
+ * so config-file servers get the same explicit list and both kinds behave the same. The same
+ * for HTTP and TCP checks: which check runs is the backend's `option httpchk` or its absence.
  */
 export function serverKeywords(check: LbHealthCheck): string[] {
   return [
@@ -128,13 +129,25 @@ function renderBackend(app: LbApp): string[] {
     'balance roundrobin',
     // A retried POST/PUT/PATCH/DELETE could run twice on the application.
     'http-request disable-l7-retry if METH_POST || { method PUT PATCH DELETE }',
-    'option httpchk',
-    `http-check send meth GET uri ${app.check.path} ver HTTP/1.1 hdr Host localhost`,
-    `http-check expect status ${app.check.expectStatus ?? DEFAULT_EXPECT_STATUS}`,
+    ...renderCheck(app.check),
     `timeout check ${formatDuration(app.check.timeoutMs)}`,
     `http-error status 503 content-type application/json string ${noInstance}`,
     ...servers.map((s) => renderServer(app, s)),
   ]);
+}
+
+/**
+ * The backend's check. Servers carry only `check` (see serverKeywords), so the kind of check is
+ * the backend's alone: runtime-added servers and config-file servers are checked alike.
+ * Without `option httpchk` HAProxy's check is a TCP connect to the server's port (L4OK).
+ */
+function renderCheck(check: LbHealthCheck): string[] {
+  if (check.type === 'tcp') return [];
+  return [
+    'option httpchk',
+    `http-check send meth GET uri ${check.path} ver HTTP/1.1 hdr Host localhost`,
+    `http-check expect status ${check.expectStatus ?? DEFAULT_EXPECT_STATUS}`,
+  ];
 }
 
 /**

@@ -54,15 +54,15 @@ export class RuntimeApi {
   }
 
   /** The text HAProxy reads back from its server-state file on the next start or reload. */
-  async showServersState(): Promise<string> {
-    return this.run('show servers state', undefined, 'listing');
+  async showServersState(signal?: AbortSignal): Promise<string> {
+    return this.run('show servers state', signal, 'listing');
   }
 
-  async showStat(): Promise<StatRow[]> {
-    return parseShowStat(await this.run('show stat', undefined, 'listing'));
+  async showStat(signal?: AbortSignal): Promise<StatRow[]> {
+    return parseShowStat(await this.run('show stat', signal, 'listing'));
   }
 
-  async serverStat(backend: string, name: string): Promise<StatRow | undefined> {
-    return (await this.showStat()).find((row) => row.proxy === backend && row.server === name);
+  async serverStat(backend: string, name: string, signal?: AbortSignal): Promise<StatRow | undefined> {
+    return (await this.showStat(signal)).find((row) => row.proxy === backend && row.server === name);
   }
 }

@@ -1,14 +1,22 @@
 import { isTransient } from '../errors/index.ts';
+import { sleep } from '../time/index.ts';
 import type { StatRow } from './parse-show-stat.ts';
 import type { RuntimeApi } from './runtime-api.ts';
 
-export type WaitOptions = { timeoutMs: number; pollIntervalMs?: number; signal?: AbortSignal };
+export type WaitOptions = {
+  timeoutMs: number;
+  pollIntervalMs?: number;
+  signal?: AbortSignal;
+  /** A server HAProxy no longer lists: still waiting for it (`wait`, the default) or done. */
+  whenAbsent?: 'wait' | 'done';
+};
 export type WaitOutcome = { met: boolean; last: StatRow | undefined; waitedMs: number };
 
 /**
- * Polls the server's `show stat` row until `done` holds or the time is up. A missing row
- * counts as not done; a socket hiccup (a reload hands the socket to a new worker) is retried
- * until the deadline and thrown only if it persists. HAProxy refusing a command is thrown.
+ * Polls the server's `show stat` row until `done` holds or the time is up. A missing row counts
+ * as not done unless `whenAbsent` says otherwise; a socket hiccup (a reload hands the socket
+ * to a new worker) is retried until the deadline and thrown only if it persists. HAProxy
+ * refusing a command, or `signal` aborting, is thrown.
  */
 export async function pollServer(
   runtime: RuntimeApi,
@@ -23,8 +31,10 @@ export async function pollServer(
     opts.signal?.throwIfAborted();
     let failure: unknown;
     try {
-      last = await runtime.serverStat(backend, name);
-      if (last && done(last)) return { met: true, last, waitedMs: Date.now() - started };
+      const row = await runtime.serverStat(backend, name, opts.signal);
+      if (!row && opts.whenAbsent === 'done') return { met: true, last, waitedMs: Date.now() - started };
+      last = row ?? last;
+      if (row && done(row)) return { met: true, last: row, waitedMs: Date.now() - started };
     } catch (err) {
       if (!isTransient(err)) throw err;
       failure = err;
@@ -33,12 +43,6 @@ export async function pollServer(
       if (failure) throw failure;
       return { met: false, last, waitedMs: Date.now() - started };
     }
-    await new Promise((r) => setTimeout(r, opts.pollIntervalMs ?? 100));
+    await sleep(opts.pollIntervalMs ?? 100, opts.signal);
   }
 }
-
-/** HAProxy's own check passed and the server is up (still staged in drain, or ready). */
-export const hasPassedCheck = (row: StatRow): boolean =>
-  row.checkStatus === 'L7OK' && /^(UP|DRAIN)\b/.test(row.status);
-
-export const hasNoSessions = (row: StatRow): boolean => row.scur === 0 && row.qcur === 0;

@@ -6,19 +6,21 @@ import type { LbStructure } from './model-edits.ts';
 type HealthConfig = GlintConfig['apps'][string]['health'];
 
 /**
- * HAProxy's own check for an app. It is always HTTP (readiness needs L7OK): apps that glint
- * probes with http use their path and expected statuses; the others (tcp, exec, docker) are
- * gated by glint's own probe, and HAProxy only asks that `/` answers HTTP at all.
+ * HAProxy's own check for an app follows its health type. `http` apps get an HTTP check on
+ * their path and expected statuses (L7OK). The others get a plain TCP check on the instance's
+ * port (L4OK): a `tcp` app need not speak HTTP at all, and for `exec` and `docker` glint's own
+ * probe gates readiness while HAProxy only confirms the port takes connections.
  */
 function checkFor(health: HealthConfig): LbHealthCheck {
-  return {
-    path: health.type === 'http' ? health.path : '/',
+  const timing = {
     intervalMs: health.interval,
     rise: health.healthyThreshold,
     fall: health.unhealthyThreshold,
     timeoutMs: health.timeout,
-    expectStatus: health.type === 'http' ? health.expectStatus : '100-599',
   };
+  if (health.type === 'http')
+    return { type: 'http', path: health.path, expectStatus: health.expectStatus, ...timing };
+  return { type: 'tcp', ...timing };
 }
 
 /** The load balancer's structure (no servers: membership is the runtime API's) for a declaration. */

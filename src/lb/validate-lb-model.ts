@@ -34,10 +34,14 @@ function validateApp(model: LbModel, app: LbApp): ModelProblem[] {
   if (app.hosts?.length && !model.sharedFrontend)
     add('hosts', 'routing by host needs a shared frontend (sharedFrontend.bind)');
   for (const host of app.hosts ?? []) if (!HOST_NAME.test(host)) add('hosts', `"${host}" is not a host name`);
-  if (!PATH.test(app.check.path))
-    add('check.path', `"${app.check.path}" must start with "/" and hold no spaces`);
-  if (app.check.expectStatus !== undefined && !STATUS_LIST.test(app.check.expectStatus))
-    add('check.expectStatus', `"${app.check.expectStatus}" must look like 200-399 or 200,204`);
+  if (app.check.type === 'http') {
+    if (!PATH.test(app.check.path))
+      add('check.path', `"${app.check.path}" must start with "/" and hold no spaces`);
+    if (app.check.expectStatus !== undefined && !STATUS_LIST.test(app.check.expectStatus))
+      add('check.expectStatus', `"${app.check.expectStatus}" must look like 200-399 or 200,204`);
+  } else if (app.check.type !== 'tcp') {
+    add('check.type', `"${String((app.check as { type: unknown }).type)}" must be http or tcp`);
+  }
   for (const field of ['intervalMs', 'rise', 'fall', 'timeoutMs'] as const)
     if (!Number.isInteger(app.check[field]) || app.check[field] < 1)
       add(`check.${field}`, 'must be a positive integer');

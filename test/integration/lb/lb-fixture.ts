@@ -13,7 +13,14 @@ import {
 import { freePort } from '../../support/free-port.ts';
 import { type HaproxyHandle, startHaproxy } from '../../support/haproxy-container.ts';
 
-export const fastCheck = { path: '/healthz', intervalMs: 500, rise: 2, fall: 2, timeoutMs: 1_000 };
+export const fastCheck = {
+  type: 'http' as const,
+  path: '/healthz',
+  intervalMs: 500,
+  rise: 2,
+  fall: 2,
+  timeoutMs: 1_000,
+};
 
 export function appModel(name: string, port: number, extra: Partial<LbApp> = {}): LbApp {
   return {

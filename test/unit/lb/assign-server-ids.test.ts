@@ -6,7 +6,14 @@ import {
   type UnnumberedServer,
 } from '../../../src/lb/index.ts';
 
-const check = { path: '/healthz', intervalMs: 1000, rise: 2, fall: 2, timeoutMs: 1000 };
+const check = {
+  type: 'http' as const,
+  path: '/healthz',
+  intervalMs: 1000,
+  rise: 2,
+  fall: 2,
+  timeoutMs: 1000,
+};
 const srv = (name: string, id?: number): UnnumberedServer => ({
   name,
   address: '127.0.0.1',

@@ -92,7 +92,7 @@ export class FakeHaproxy {
       });
       return '[6]: New server registered.\n';
     }
-    m = /^(?:enable health|set server|del server) (\S+)/.exec(command);
+    m = /^(?:enable health|set server|del server|shutdown sessions server) (\S+)/.exec(command);
     if (m) {
       const server = find(m[1]!);
       if (!server) return '[3]: No such server.\n';

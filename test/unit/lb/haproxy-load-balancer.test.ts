@@ -6,7 +6,14 @@ import { DEFAULT_TIMEOUTS, HaproxyLoadBalancer, type LbApp, type LbModel } from 
 import { waitFor } from '../../support/wait-for.ts';
 import { acceptAll, FakeHaproxy } from './fake-haproxy.ts';
 
-const check = { path: '/healthz', intervalMs: 500, rise: 2, fall: 2, timeoutMs: 1_000 };
+const check = {
+  type: 'http' as const,
+  path: '/healthz',
+  intervalMs: 500,
+  rise: 2,
+  fall: 2,
+  timeoutMs: 1_000,
+};
 const app = (name: string): LbApp => ({
   name,
   hosts: [`${name}.test`],

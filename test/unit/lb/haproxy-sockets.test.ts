@@ -136,7 +136,7 @@ describe('connectLoadBalancer', () => {
       {
         name: 'web',
         hosts: ['web.test'],
-        check: { path: '/', intervalMs: 500, rise: 2, fall: 2, timeoutMs: 1_000 },
+        check: { type: 'http' as const, path: '/', intervalMs: 500, rise: 2, fall: 2, timeoutMs: 1_000 },
         drainTimeoutMs: 1_000,
       },
     ],

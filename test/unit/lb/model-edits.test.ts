@@ -8,7 +8,14 @@ import {
 } from '../../../src/lb/model-edits.ts';
 import { SerialQueue } from '../../../src/lb/serial-queue.ts';
 
-const check = { path: '/healthz', intervalMs: 1000, rise: 2, fall: 2, timeoutMs: 1000 };
+const check = {
+  type: 'http' as const,
+  path: '/healthz',
+  intervalMs: 1000,
+  rise: 2,
+  fall: 2,
+  timeoutMs: 1000,
+};
 const app = (name: string, servers: LbApp['servers'] = []): LbApp => ({
   name,
   frontend: { bind: ':8080' },

@@ -63,16 +63,15 @@ describe('formatDuration', () => {
 
 describe('serverKeywords', () => {
   it('spells out check, inter, rise, fall and weight for runtime-added servers', () => {
-    expect(serverKeywords({ path: '/', intervalMs: 500, rise: 3, fall: 1, timeoutMs: 1000 })).toEqual([
-      'check',
-      'inter',
-      '500ms',
-      'rise',
-      '3',
-      'fall',
-      '1',
-      'weight',
-      '1',
-    ]);
+    expect(
+      serverKeywords({
+        type: 'http' as const,
+        path: '/',
+        intervalMs: 500,
+        rise: 3,
+        fall: 1,
+        timeoutMs: 1000,
+      }),
+    ).toEqual(['check', 'inter', '500ms', 'rise', '3', 'fall', '1', 'weight', '1']);
   });
 });

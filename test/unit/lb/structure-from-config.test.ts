@@ -55,9 +55,39 @@ describe('structureFromConfig', () => {
     expect(structure.sharedFrontend).toEqual({ bind: '127.0.0.1:8000' });
   });
 
-  it('asks only for an HTTP answer from apps glint probes without HTTP', () => {
-    expect(structure.apps[1]?.check).toMatchObject({ path: '/', expectStatus: '100-599' });
+  it('gives an http app an HTTP check on its path', () => {
+    expect(structure.apps[0]?.check).toMatchObject({ type: 'http', path: '/healthz' });
+  });
+
+  it.each([
+    { type: 'tcp', health: { type: 'tcp' } },
+    { type: 'exec', health: { type: 'exec', command: ['true'] } },
+    { type: 'docker', health: { type: 'docker' } },
+  ])('gives a $type app a plain TCP check on its port, with its timing', ({ health }) => {
+    const config = declared({
+      probe: {
+        image: 'demo',
+        version: '1.0.0',
+        instances: 1,
+        port: 9100,
+        health,
+        routing: { hosts: ['p.test'] },
+      },
+    });
+    const check = structureFromConfig(config, '/srv/glint').apps.find((a) => a.name === 'probe')?.check;
+    expect(check).toEqual({ type: 'tcp', intervalMs: 1_000, timeoutMs: 1_000, rise: 2, fall: 3 });
     expect(structure.apps[1]?.frontend).toBeUndefined();
+  });
+
+  it('renders HTTP check lines for the http app only', () => {
+    const text = renderHaproxyConfig({
+      ...structure,
+      apps: structure.apps.map((a) => ({ ...a, servers: [] })),
+    });
+    const backend = (name: string) => text.slice(text.indexOf(`\nbackend be_${name}\n`)).split('\n\n')[0]!;
+    expect(backend('web')).toContain('option httpchk');
+    expect(backend('worker')).not.toMatch(/httpchk|http-check/);
+    expect(backend('worker')).toContain('timeout check 1s');
   });
 
   it('renders to a config with a backend per app', () => {

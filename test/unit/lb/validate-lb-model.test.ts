@@ -1,10 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TIMEOUTS, type LbApp, type LbModel, validateLbModel } from '../../../src/lb/index.ts';
 
+const httpCheck = {
+  type: 'http',
+  path: '/healthz',
+  intervalMs: 1000,
+  rise: 2,
+  fall: 2,
+  timeoutMs: 1000,
+} as const;
 const goodApp: LbApp = {
   name: 'web',
   frontend: { bind: '127.0.0.1:8080' },
-  check: { path: '/healthz', intervalMs: 1000, rise: 2, fall: 2, timeoutMs: 1000 },
+  check: httpCheck,
   drainTimeoutMs: 30_000,
   servers: [{ name: 'web-1', address: '127.0.0.1', port: 32768, id: 1, state: 'ready' }],
 };
@@ -42,17 +50,26 @@ const rows: { name: string; model: LbModel; field?: string }[] = [
   },
   {
     name: 'a check path with a space is refused',
-    model: model({ check: { ...goodApp.check, path: '/a b' } }),
+    model: model({ check: { ...httpCheck, path: '/a b' } }),
     field: 'check.path',
   },
   {
     name: 'an expected status that is not a code list is refused',
-    model: model({ check: { ...goodApp.check, expectStatus: '2xx' } }),
+    model: model({ check: { ...httpCheck, expectStatus: '2xx' } }),
     field: 'check.expectStatus',
   },
   {
+    name: 'a TCP check needs no path',
+    model: model({ check: { type: 'tcp', intervalMs: 1000, rise: 2, fall: 2, timeoutMs: 1000 } }),
+  },
+  {
+    name: 'a check of another type is refused',
+    model: model({ check: { ...httpCheck, type: 'udp' } as unknown as LbApp['check'] }),
+    field: 'check.type',
+  },
+  {
     name: 'a zero check interval is refused',
-    model: model({ check: { ...goodApp.check, intervalMs: 0 } }),
+    model: model({ check: { ...httpCheck, intervalMs: 0 } }),
     field: 'check.intervalMs',
   },
   {

@@ -3,7 +3,6 @@ import type { AppConfig } from '../config/index.ts';
 import { GlintError } from '../errors/index.ts';
 import {
   type AppRecord,
-  type DeploymentKind,
   type DeploymentRecord,
   isTerminal,
   type Release,

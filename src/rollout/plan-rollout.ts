@@ -53,8 +53,9 @@ function promoteStaged(all: ClassifiedInstance[], minHealthyTime: number, now: n
   const staged = all.filter((i) => i.isNew && i.phase === InstancePhase.Staged && !i.busy);
   const due = staged.filter((i) => (i.healthyAt ?? now) + minHealthyTime <= now);
   const steps: Step[] = due.map((i) => ({ kind: 'promote', instance: i.instance }));
+  const dueSet = new Set(due);
   const requeueAt = earliest(
-    staged.filter((i) => !due.includes(i)).map((i) => (i.healthyAt ?? now) + minHealthyTime),
+    staged.filter((i) => !dueSet.has(i)).map((i) => (i.healthyAt ?? now) + minHealthyTime),
   );
   return { steps, requeueAt };
 }

@@ -43,11 +43,22 @@ export const acceptAll: ConfigValidator = {
 const STAT_HEADER = '# pxname,svname,qcur,scur,stot,wretr,wredis,status,check_status,check_code,last_chk,';
 const STATE_HEADER =
   '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port';
-type FakeServer = { backend: string; name: string; address: string; port: number; id: number; state: string };
+type FakeServer = {
+  backend: string;
+  name: string;
+  address: string;
+  port: number;
+  id: number;
+  state: string;
+  /** What `show stat` says of its last check: `L7OK` unless a test says otherwise. */
+  checkStatus?: string;
+  sessions?: number;
+};
 
 /**
  * Just enough of HAProxy's runtime API for the load balancer's bookkeeping: servers added,
- * put in states and deleted, each passing its check at once. `override` answers a command
+ * put in states and deleted, each passing its check at once (`checkStatus` and `sessions` of
+ * a server change what `show stat` says). `override` answers a command
  * first (return undefined to fall through), to cut, refuse or hold an answer.
  */
 export class FakeHaproxy {
@@ -57,9 +68,31 @@ export class FakeHaproxy {
   override: (command: string) => Reply | Promise<Reply> | undefined = () => undefined;
   private readonly sockets: Server[] = [];
 
+  /** Pids the master lists as old workers (from before a reload). */
+  oldWorkers: number[] = [];
+
   async start(): Promise<this> {
     this.sockets.push(await listenFakeSocket(join(this.runDir, 'admin.sock'), (c) => this.answer(c)));
+    this.sockets.push(await listenFakeSocket(join(this.runDir, 'master.sock'), (c) => this.answerMaster(c)));
     return this;
+  }
+
+  private answerMaster(command: string): Reply {
+    this.commands.push(`master: ${command}`);
+    if (command !== 'show proc') return `Unknown command '${command}'\n`;
+    const row = (pid: number, type: string) =>
+      `${pid}            ${type}          0               0d00h00m01s     2.6.12`;
+    const old = this.oldWorkers.map((pid) => row(pid, 'worker'));
+    return [
+      '#<PID>          <type>          <reloads>       <uptime>        <version>',
+      '8510            master          0 [failed: 0]   0d00h00m01s     2.6.12',
+      '# workers',
+      row(8511, 'worker'),
+      ...(old.length > 0 ? ['# old workers', ...old] : []),
+      '# programs',
+      '',
+      '',
+    ].join('\n');
   }
 
   async close(): Promise<void> {
@@ -104,7 +137,7 @@ export class FakeHaproxy {
     if (command === 'show stat') {
       const rows = this.servers.map((s) => {
         const status = { ready: 'UP', drain: 'DRAIN', maint: 'MAINT' }[s.state] ?? 'UP';
-        return `${s.backend},${s.name},0,0,0,0,0,${status},L7OK,200,1,`;
+        return `${s.backend},${s.name},0,${s.sessions ?? 0},0,0,0,${status},${s.checkStatus ?? 'L7OK'},200,1,`;
       });
       return [STAT_HEADER, ...rows, ''].join('\n');
     }

@@ -23,7 +23,6 @@ export {
 export {
   DEFAULT_TIMEOUTS,
   type LbApp,
-  type LbCheckTiming,
   type LbHealthCheck,
   type LbModel,
   type LbPaths,

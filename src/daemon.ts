@@ -2,35 +2,22 @@ import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import pkg from '../package.json' with { type: 'json' };
 import { createApi, type ReadinessCheck, untilAborted } from './api/index.ts';
-import { type GlintConfig, readRegistryAccess, readSecret, resolveAdminToken } from './config/index.ts';
-import {
-  DockerEngine,
-  DockerRuntime,
-  RegistryAuthenticator,
-  RegistryClient,
-  resolveImage,
-} from './docker/index.ts';
+import { type GlintConfig, readSecret, resolveAdminToken } from './config/index.ts';
+import { DockerRuntime } from './docker/index.ts';
 import { GlintError } from './errors/index.ts';
 import { connectEtcd, type EtcdClient, LeaderElection } from './etcd/index.ts';
 import { connectLoadBalancer, structureFromConfig } from './lb/index.ts';
 import type { Logger } from './log/index.ts';
+import { engineFor, wireRollout } from './rollout-wiring.ts';
 
-export type Daemon = { url: string; close: () => Promise<void> };
+export type Daemon = {
+  url: string;
+  close: () => Promise<void>;
+  /** Takes a new, already validated declaration: HAProxy's structure, then the apps (leader only). */
+  reload: (config: GlintConfig) => Promise<void>;
+};
 
 const VERSION = pkg.version;
-
-function dockerEngine(config: GlintConfig): DockerEngine {
-  const endpoint = config.docker.endpoints[0]!;
-  if (endpoint.url) {
-    const url = new URL(endpoint.url);
-    return new DockerEngine({
-      host: url.hostname,
-      port: Number(url.port || 2375),
-      protocol: url.protocol === 'https:' ? 'https' : 'http',
-    });
-  }
-  return new DockerEngine({ socketPath: endpoint.socketPath ?? '/var/run/docker.sock' });
-}
 
 async function etcdClient(config: GlintConfig): Promise<EtcdClient> {
   const { endpoints, prefix, username, password } = config.etcd;
@@ -82,57 +69,6 @@ async function closeServer(server: Server): Promise<void> {
 }
 
 /**
- * Says what the daemon manages: per app the declared shape, the image the declared version
- * resolves to (digest and stamp, checked against the registry), and the instances running now.
- * A registry that can't answer is a warning here, not a reason to stop serving.
- */
-async function describeApps(config: GlintConfig, docker: DockerEngine, log: Logger): Promise<void> {
-  const access = await readRegistryAccess(config);
-  const registry = new RegistryClient({
-    authenticator: new RegistryAuthenticator(access.credentials),
-    plainHttpHosts: access.plainHttpHosts,
-    timeoutMs: 5_000,
-  });
-  const runtime = new DockerRuntime(docker, { logger: log });
-  for (const [name, app] of Object.entries(config.apps)) {
-    const scope = log.child({ app: name });
-    const route = app.routing.frontendPort
-      ? `${app.routing.bind}:${app.routing.frontendPort}`
-      : app.routing.hosts.join(', ') || 'no route';
-    scope.info(
-      {
-        image: app.image,
-        version: app.version,
-        instances: app.instances,
-        health: app.health.type === 'http' ? `http ${app.health.path}` : app.health.type,
-        route,
-        strategy: { maxSurge: app.strategy.maxSurge, maxUnavailable: app.strategy.maxUnavailable },
-        rotation: { cron: app.rotation.cron, maxAge: app.rotation.maxAge },
-      },
-      'managing app',
-    );
-    try {
-      const image = await resolveImage(registry, {
-        repository: app.image,
-        requested: app.version,
-        allowPrerelease: app.allowPrerelease,
-        requireStamp: app.requireStamp,
-      });
-      scope.info(
-        { ref: image.ref, version: image.version, revision: image.revision },
-        'declared version resolves to',
-      );
-    } catch (err) {
-      const e =
-        err instanceof GlintError ? { code: err.code, message: err.message } : { message: String(err) };
-      scope.warn(e, 'declared version cannot be resolved yet');
-    }
-    const running = await runtime.list({ app: name });
-    scope.info({ containers: running.map((c) => `${c.name} ${c.version} ${c.state}`) }, 'instances now');
-  }
-}
-
-/**
  * Composition root: wires the adapters and the API, and owns their shutdown. What it has
  * acquired is released in reverse order when a later step fails, so a failed start leaves no
  * campaign, etcd connection or listening socket behind and the process can exit.
@@ -147,20 +83,21 @@ export async function startDaemon(config: GlintConfig, log: Logger): Promise<Dae
     }
   };
   try {
-    await startInto(config, log, releases);
+    const reload = await startInto(config, log, releases);
+    return { url: `http://${config.api.listen}`, close: releaseAll, reload };
   } catch (err) {
     await releaseAll();
     throw err;
   }
-  return { url: `http://${config.api.listen}`, close: releaseAll };
 }
 
 async function startInto(
-  config: GlintConfig,
+  initial: GlintConfig,
   log: Logger,
   releases: Array<() => Promise<void> | void>,
-): Promise<void> {
-  const docker = dockerEngine(config);
+): Promise<Daemon['reload']> {
+  let config = initial;
+  const docker = engineFor(config.docker.endpoints[0]!);
   const etcd = await etcdClient(config);
   releases.push(() => etcd.close());
   const election = createElection(config, etcd, log);
@@ -200,8 +137,24 @@ async function startInto(
   const server = await listen(api, config.api.listen);
   releases.push(() => closeServer(server));
   log.info({ url: `http://${config.api.listen}` }, 'API listening');
+  const { engine } = await wireRollout({ config: () => config, etcd, lb, election, log });
+  const enforce = () =>
+    engine
+      .enforceDeclaration()
+      .then((results) => {
+        for (const r of results) log.info({ app: r.app, action: r.action }, r.detail);
+      })
+      .catch((err) => log.error({ err }, 'could not bring the apps to their declaration'));
+  election.on('elected', () => void enforce());
+  election.on('deposed', () => void engine.stop());
   // Campaign last: a daemon that leads always serves its API.
   election.start();
   releases.push(() => election.stop());
-  await describeApps(config, docker, log).catch((err) => log.warn({ err }, 'could not describe apps'));
+  releases.push(() => engine.stop());
+  return async (next) => {
+    await lb.applyStructure(structureFromConfig(next, process.cwd()));
+    config = next;
+    log.info({ apps: Object.keys(next.apps) }, 'declaration reloaded');
+    if (election.isLeader()) await enforce();
+  };
 }

@@ -34,7 +34,10 @@ export function observeInstances(src: ObservationSources): ObservedInstance[] {
     src.steps.filter((s) => s.kind === 'retire' || s.kind === 'discard').map((s) => s.instance),
   );
   const seen = new Set(src.containers.map((c) => c.instance));
+  const starting = new Set(src.pendingStarts.map((p) => p.instance));
   const observed = src.containers.map((c): ObservedInstance => {
+    // A container whose start is in flight is not running yet, and has not failed either.
+    const running = c.running || starting.has(c.instance);
     const server = servers.get(c.instance);
     const health = src.health(c.instance);
     const lbAt = src.lbPassedAt.get(c.instance);
@@ -48,10 +51,10 @@ export function observeInstances(src: ObservationSources): ObservedInstance[] {
       specHash: c.specHash,
       createdAt: c.createdAt,
       watchedSince: health?.watchedSince ?? src.now,
-      running: c.running,
+      running,
       healthyAt,
       failedAt: health?.failedAt,
-      failure: c.running ? health?.lastReason : (c.exit ?? 'the container is not running'),
+      failure: running ? health?.lastReason : (c.exit ?? 'the container is not running'),
       lb: membership(server),
       retiring: leaving.has(c.instance),
       busy: src.inFlight.has(c.instance),

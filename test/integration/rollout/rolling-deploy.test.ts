@@ -12,7 +12,7 @@ beforeAll(async () => {
     version: '1.0.0',
     instances: 3,
     port: 8080,
-    health: { type: 'http', path: '/healthz', interval: '500ms', timeout: '2s', healthyThreshold: 2 },
+    health: { type: 'http', path: '/healthz', interval: '1s', timeout: '1s', healthyThreshold: 2 },
     strategy: {
       maxSurge: 1,
       maxUnavailable: 0,
@@ -51,7 +51,7 @@ describe('rolling deploy through the engine, against real Docker, etcd, HAProxy 
   it('brings a new app to 3 ready instances, in HAProxy and in the service registry', async () => {
     const started = await stack.engine.startDeployment('web', { kind: 'deploy', version: '1.0.0' });
     const done = await stack.finished('web', started.id);
-    expect(done.state).toBe('succeeded');
+    expect({ state: done.state, error: done.error }).toEqual({ state: 'succeeded', error: undefined });
     expect(await runningVersions()).toEqual(['1.0.0', '1.0.0', '1.0.0']);
     const servers = await stack.lb.servers('web');
     expect(servers.filter((s) => s.state === 'ready' && s.checkPassed)).toHaveLength(3);
@@ -71,7 +71,7 @@ describe('rolling deploy through the engine, against real Docker, etcd, HAProxy 
     try {
       const started = await stack.engine.startDeployment('web', { kind: 'deploy', version: '1.1.0' });
       const done = await stack.finished('web', started.id);
-      expect(done.state).toBe('succeeded');
+      expect({ state: done.state, error: done.error }).toEqual({ state: 'succeeded', error: undefined });
     } finally {
       load.stop();
     }

@@ -34,10 +34,12 @@ export async function startDaemonProcess(decl: DaemonDeclaration): Promise<Daemo
     api: { listen: `127.0.0.1:${apiPort}`, tokenFile: join(dir, 'api-token') },
     haproxy: { runDir: join(dir, 'haproxy') },
     apps: {
+      // A registry port nothing listens on and no instances: these daemons exercise leadership
+      // and the API, and must never start containers (a user's stack may serve 127.0.0.1:5000).
       web: {
-        image: '127.0.0.1:5000/demo-app',
+        image: '127.0.0.1:1/demo-app',
         version: '1.0.0',
-        instances: 1,
+        instances: 0,
         port: 8080,
         health: { type: 'http', path: '/healthz' },
         routing: { frontendPort: decl.frontendPort },

@@ -7,6 +7,8 @@ export type DeploymentRequest = {
   version?: string;
   /** scale: the new count; default: the declared one. */
   instances?: number;
+  /** deploy: canaries for this deployment, instead of the declared `strategy.canary`. */
+  canary?: number;
   /** For people and logs: who or what asked. */
   cause?: string;
   /** A release already resolved (the declaration's); skips resolving `version`. */

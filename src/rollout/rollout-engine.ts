@@ -69,7 +69,10 @@ export class RolloutEngine {
       ...(from ? { from } : {}),
       to,
       instances: request.instances ?? config.instances,
-      strategy: { ...config.strategy, canary: request.kind === 'deploy' ? config.strategy.canary : 0 },
+      strategy: {
+        ...config.strategy,
+        canary: request.kind === 'deploy' ? (request.canary ?? config.strategy.canary) : 0,
+      },
       ...(request.kind === 'rotate' ? { replaceCreatedBefore: now } : {}),
       promoted: false,
       cancelRequested: false,

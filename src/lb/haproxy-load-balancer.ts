@@ -5,7 +5,6 @@ import { sleep } from '../time/index.ts';
 import { writeFileAtomic } from './config-files.ts';
 import { ConfigInstaller } from './config-installer.ts';
 import type { ConfigValidator } from './config-validator.ts';
-import { LbErrorCode } from './error-codes.ts';
 import {
   backendName,
   findApp,
@@ -25,15 +24,16 @@ import {
   serverKeys,
   withoutServer,
   withServerAdded,
-  withServerObserved,
+  withServerAsObserved,
   withServerState,
 } from './model-edits.ts';
 import { OldWorkerTracker } from './old-worker-tracker.ts';
-import { parseServersState } from './parse-servers-state.ts';
+import { type ObservedServer, parseServersState } from './parse-servers-state.ts';
 import type { StatRow } from './parse-show-stat.ts';
 import { renderHaproxyConfig, serverKeywords } from './render-haproxy-config.ts';
 import { RuntimeApi } from './runtime-api.ts';
 import { SerialQueue } from './serial-queue.ts';
+import { isNoSuchServer, serverNotHealthy, unknownApp, unknownServer } from './server-errors.ts';
 import { pollServer } from './server-waits.ts';
 
 export type HaproxyLoadBalancerOptions = {
@@ -133,15 +133,7 @@ export class HaproxyLoadBalancer {
     });
     if (!wait.met) {
       await this.removeServer(appName, server.name);
-      const last = wait.last
-        ? `${wait.last.checkStatus || 'no check yet'} ${wait.last.checkCode}`.trim()
-        : 'none';
-      const what = app.check.type === 'http' ? `GET ${app.check.path}` : 'TCP connect';
-      throw new GlintError(
-        LbErrorCode.ServerNotHealthy,
-        `instance ${server.name} of app ${appName} did not pass HAProxy's check (${what}) within ${timeoutMs}ms (last result: ${last}); it was taken out of the backend. Check that it answers on ${instance.address}:${instance.port}.`,
-        { details: { app: appName, instance: server.name, checkStatus: wait.last?.checkStatus } },
-      );
+      throw serverNotHealthy(appName, instance, app.check, timeoutMs, wait.last);
     }
     this.log.info({ app: appName, instance: server.name, waitedMs: wait.waitedMs }, 'lb: check passed');
     await this.promote(appName, server.name);
@@ -471,19 +463,9 @@ export class HaproxyLoadBalancer {
     const observed = parseServersState(await this.runtime.showServersState(signal)).find(
       (s) => s.backend === backend && s.name === name,
     );
-    const known = findApp(this.current, appName)?.servers.find((s) => s.name === name);
-    if (!observed) {
-      if (known) await this.commit(withoutServer(this.current, appName, name));
-      return undefined;
-    }
-    const { backend: _backend, ...server } = observed;
-    if (!known || known.id !== server.id) {
-      await this.commit(withServerObserved(this.current, appName, server));
-      return server;
-    }
-    if (known.state !== server.state)
-      await this.commit(withServerState(this.current, appName, name, server.state));
-    return { ...known, state: server.state };
+    const next = withServerAsObserved(this.current, appName, name, observed && withoutBackend(observed));
+    if (next.model !== this.current) await this.commit(next.model);
+    return next.server;
   }
 
   /** One `del server` attempt: false while connections are still attached (unless `lastTry`). */
@@ -529,29 +511,11 @@ export class HaproxyLoadBalancer {
 
   private requireApp(appName: string) {
     const app = findApp(this.current, appName);
-    if (!app)
-      throw new GlintError(
-        LbErrorCode.UnknownApp,
-        `the load balancer has no app "${appName}"; apply a structure with it first`,
-        {
-          details: { app: appName },
-        },
-      );
+    if (!app) throw unknownApp(appName);
     return app;
   }
 }
 
+const withoutBackend = ({ backend: _backend, ...server }: ObservedServer): LbServer => server;
+
 type Candidate = { model: LbModel; server: LbServer };
-
-function unknownServer(appName: string, name: string, fix?: string): GlintError {
-  return new GlintError(
-    LbErrorCode.UnknownServer,
-    `app ${appName} has no instance ${name} in the load balancer${fix ? `; ${fix}` : ''}`,
-    { details: { app: appName, instance: name } },
-  );
-}
-
-/** HAProxy answered that the server (or its backend) does not exist. */
-function isNoSuchServer(err: unknown): boolean {
-  return err instanceof GlintError && /no such (server|backend)/i.test(String(err.details?.reason));
-}

@@ -37,14 +37,30 @@ export function withServerAdded(
 }
 
 /**
- * Puts a server HAProxy already holds (with its id and state) into the model, replacing one of
- * the same name: how a server the model lost track of (a restart) is taken back.
+ * The model after taking HAProxy's record of one server (`observed`, undefined when HAProxy has
+ * none): a server the model lost track of (a restart) is taken in with its id, one HAProxy no
+ * longer has is dropped, a state set behind glint's back is kept. The same model when they agree.
  */
-export function withServerObserved(model: LbModel, appName: string, server: LbServer): LbModel {
-  return mapApp(model, appName, (app) => ({
-    ...app,
-    servers: [...app.servers.filter((s) => s.name !== server.name), server],
-  }));
+export function withServerAsObserved(
+  model: LbModel,
+  appName: string,
+  name: string,
+  observed: LbServer | undefined,
+): { model: LbModel; server: LbServer | undefined } {
+  const known = model.apps.find((a) => a.name === appName)?.servers.find((s) => s.name === name);
+  if (!observed) return { model: known ? withoutServer(model, appName, name) : model, server: undefined };
+  if (!known || known.id !== observed.id) {
+    const next = mapApp(model, appName, (app) => ({
+      ...app,
+      servers: [...app.servers.filter((s) => s.name !== name), observed],
+    }));
+    return { model: next, server: observed };
+  }
+  if (known.state === observed.state) return { model, server: known };
+  return {
+    model: withServerState(model, appName, name, observed.state),
+    server: { ...known, state: observed.state },
+  };
 }
 
 export function withServerState(model: LbModel, appName: string, name: string, state: ServerState): LbModel {

@@ -4,6 +4,7 @@ import {
   mergeStructure,
   withoutServer,
   withServerAdded,
+  withServerAsObserved,
   withServerState,
 } from '../../../src/lb/model-edits.ts';
 import { SerialQueue } from '../../../src/lb/serial-queue.ts';
@@ -60,6 +61,44 @@ describe('membership edits', () => {
 
   it('refuses an app it does not know, naming it', () => {
     expect(() => withoutServer(model([]), 'ghost', 'a')).toThrow(/no app "ghost"/);
+  });
+});
+
+describe('withServerAsObserved: the model follows HAProxy for one server', () => {
+  const m = model([app('web', [s('a', 1), s('b', 2)])]);
+  const rows = [
+    {
+      name: 'agrees: the same model, unchanged',
+      observed: s('a', 1),
+      want: ['a:1:ready', 'b:2:ready'],
+      same: true,
+    },
+    { name: 'a server HAProxy lacks is dropped', observed: undefined, want: ['b:2:ready'], same: false },
+    {
+      name: 'a state set behind glint’s back is kept',
+      observed: { ...s('a', 1), state: 'maint' as const },
+      want: ['a:1:maint', 'b:2:ready'],
+      same: false,
+    },
+    {
+      name: 'a server the model lost is taken in with its id',
+      observed: s('c', 7),
+      want: ['a:1:ready', 'b:2:ready', 'c:7:ready'],
+      same: false,
+    },
+    {
+      name: 'another id replaces the remembered one',
+      observed: s('a', 9),
+      want: ['b:2:ready', 'a:9:ready'],
+      same: false,
+    },
+  ];
+  it.each(rows)('$name', ({ observed, want, same }) => {
+    const name = observed?.name ?? 'a';
+    const next = withServerAsObserved(m, 'web', name, observed);
+    expect(next.model.apps[0]!.servers.map((x) => `${x.name}:${x.id}:${x.state}`)).toEqual(want);
+    expect(next.model === m).toBe(same);
+    expect(next.server).toEqual(observed);
   });
 });
 

@@ -264,7 +264,9 @@ export class DeploymentRunner {
     const containers = await this.ctx.runtime.list(this.ctx.app);
     for (const step of open) {
       const c = containers.find((x) => x.instance === step.instance);
-      await this.ctx.lb.remove(this.ctx.app, step.instance).catch(() => undefined);
+      // Not caught: a half-made instance that cannot be taken out stops the resume, and the
+      // next leader (or this one, requeued) tries again rather than leave it behind.
+      await this.ctx.lb.remove(this.ctx.app, step.instance, { signal: this.ctx.signal });
       if (c) await this.ctx.runtime.stopAndRemove(c.node, c.containerId, 0);
     }
     const seqs = new Set(open.map((s) => s.seq));

@@ -51,6 +51,7 @@ export class RolloutEngine {
   readonly events = new RolloutEvents();
   readonly #running = new Map<string, Running>();
   readonly #health = new Map<string, HealthTracker>();
+  readonly #retries = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly deps: EngineDeps) {}
 
@@ -162,6 +163,8 @@ export class RolloutEngine {
 
   /** Stops every runner without touching records: the next leader resumes them. */
   async stop(): Promise<void> {
+    for (const t of this.#retries.values()) clearTimeout(t);
+    this.#retries.clear();
     for (const r of this.#running.values()) r.abort.abort();
     await Promise.allSettled([...this.#running.values()].map((r) => r.done));
     for (const h of this.#health.values()) h.close();
@@ -195,7 +198,7 @@ export class RolloutEngine {
     return { from, to: await this.deps.releases.refresh(app, from) };
   }
 
-  #run(versioned: Versioned<DeploymentRecord>) {
+  #run(versioned: Versioned<DeploymentRecord>, failures = 0) {
     const { app } = versioned.record;
     const config = this.#app(app);
     const abort = new AbortController();
@@ -220,9 +223,32 @@ export class RolloutEngine {
     const done = runner
       .run()
       .then((r) => this.deps.log.info({ app, deploymentId: r.id, state: r.state }, 'deployment ended'))
-      .catch((err: unknown) => this.deps.log.error({ app, err }, 'deployment runner stopped on an error'))
-      .finally(() => this.#running.delete(app));
+      .catch((err: unknown) => {
+        if (abort.signal.aborted) return;
+        // Requeued from the stored record after 1 s, doubling to at most 60 s: etcd or an
+        // engine that was away comes back, and the deployment goes on where the record says.
+        const delay = Math.min(60_000, 1_000 * 2 ** failures);
+        this.deps.log.error(
+          { app, err, retryInMs: delay },
+          'deployment runner stopped on an error; will resume',
+        );
+        this.#retry(app, versioned.record.id, failures + 1, delay);
+      })
+      .finally(() => {
+        if (this.#running.get(app)?.runner === runner) this.#running.delete(app);
+      });
     this.#running.set(app, { runner, abort, done });
+  }
+
+  #retry(app: string, id: string, failures: number, delayMs: number) {
+    const timer = setTimeout(async () => {
+      this.#retries.delete(app);
+      if (this.#running.has(app)) return;
+      const found = await this.deps.store.getDeployment(app, id).catch(() => undefined);
+      if (found && !isTerminal(found.record.state)) this.#run(found, failures);
+      else if (!found) this.#retry(app, id, failures + 1, Math.min(60_000, delayMs * 2));
+    }, delayMs);
+    this.#retries.set(app, timer);
   }
 
   /** One tracker per app, kept across deployments, so probes of running instances carry on. */

@@ -252,4 +252,22 @@ describe('RolloutEngine over in-memory ports', () => {
     expect(done.state).toBe('succeeded');
     expect(w.versions()).toEqual(['1.1.0', '1.1.0', '1.1.0']);
   });
+
+  it('a runner stopped by a failed write resumes from the stored record', async () => {
+    const w = world();
+    await deployed(w, '1.0.0');
+    const update = w.store.updateDeployment.bind(w.store);
+    let failOnce = true;
+    w.store.updateDeployment = async (record, opts) => {
+      if (failOnce && record.steps.some((s) => s.kind === 'promote')) {
+        failOnce = false;
+        throw new Error('etcd went away');
+      }
+      return update(record, opts);
+    };
+    const done = await deployed(w, '1.1.0');
+    expect(failOnce).toBe(false);
+    expect(done.state).toBe('succeeded');
+    expect(w.versions()).toEqual(['1.1.0', '1.1.0', '1.1.0']);
+  });
 });

@@ -3,6 +3,32 @@ import { budget, byteSize, cronExpression, duration, port, timezone } from './fi
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/**
+ * The labels glint puts on every container and reads back to know it (the docker room's
+ * GLINT_LABELS; a unit test keeps the two lists equal). An app may add labels, never these.
+ */
+export const GLINT_OWN_LABELS: readonly string[] = [
+  'glint.managed',
+  'glint.app',
+  'glint.instance',
+  'glint.version',
+  'glint.digest',
+  'glint.spec',
+  'glint.deployment',
+  'glint.revision',
+  'glint.config-revision',
+];
+
+const labelKey = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$/,
+    "label keys are letters, digits, '.', '_', '-' and '/', e.g. 'com.example.team'",
+  )
+  .refine((k) => !GLINT_OWN_LABELS.includes(k), {
+    error: (issue) => `label '${String(issue.input)}' is glint's own and cannot be set; pick another key`,
+  });
+
 const healthTiming = {
   interval: duration.prefault('1s'),
   timeout: duration.prefault('1s'),
@@ -88,6 +114,8 @@ export const appSchema = z.strictObject({
       z.string(),
     )
     .default({}),
+  /** Extra labels on every container of the app (a team's, a test run's), beside glint's own. */
+  labels: z.record(labelKey, z.string()).default({}),
   etcdConfig: z.boolean().default(true),
   onConfigChange: z.enum(['rotate', 'ignore']).default('rotate'),
   resources: z

@@ -113,7 +113,7 @@ export class AppReleases implements ReleaseSource {
         ...(config.resources.cpus ? { nanoCpus: Math.round(config.resources.cpus * 1e9) } : {}),
       },
       health: config.health,
-      labels: { ...(this.opts.extraLabels ?? {}) },
+      labels: { ...(this.opts.extraLabels ?? {}), ...config.labels },
       stopTimeoutMs: config.strategy.stopTimeout,
       config: { fingerprint: release.env.fingerprint, revision: release.env.readRevision },
     };

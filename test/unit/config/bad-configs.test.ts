@@ -310,6 +310,22 @@ const rows: Row[] = [
     says: /variable names/,
   },
   {
+    name: "a label that is one of glint's own",
+    breakIt: (c) => {
+      c.apps.web.labels = { 'glint.spec': 'forged' };
+    },
+    path: 'apps.web.labels.glint.spec',
+    says: /glint's own and cannot be set/,
+  },
+  {
+    name: 'a label key with a space',
+    breakIt: (c) => {
+      c.apps.web.labels = { 'my team': 'a' };
+    },
+    path: 'apps.web.labels.my team',
+    says: /label keys are letters/,
+  },
+  {
     name: 'app name with capitals',
     breakIt: (c) => {
       c.apps.Web = c.apps.web;

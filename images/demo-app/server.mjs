@@ -15,14 +15,38 @@ const startupDelayMs = Number(env.STARTUP_DELAY_MS ?? 0);
 const crashAfterMs = Number(env.CRASH_AFTER_MS ?? 0);
 const responseDelayMs = Number(env.RESPONSE_DELAY_MS ?? 0);
 const startedAt = new Date().toISOString();
+// Set on SIGTERM/SIGINT: answers from then on close their connection, so a keep-alive client
+// with a request in flight does not hold the process open once it has its answer.
+let stopping = false;
 
 const log = (msg, extra = {}) =>
   console.log(JSON.stringify({ time: new Date().toISOString(), msg, ...stamp, ...extra }));
 
 function send(res, status, body) {
   const payload = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+  const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
+  if (stopping) headers.connection = 'close';
+  res.writeHead(status, headers);
   res.end(payload);
+}
+
+/** Like a user's slow request, a delayed version is slow on every page, not just `/`. */
+function afterDelay(reply) {
+  return responseDelayMs > 0 ? setTimeout(reply, responseDelayMs) : reply();
+}
+
+/**
+ * Reads the whole body (counting, not keeping it) and answers how many bytes arrived, so a
+ * client can tell its body was not cut on the way.
+ */
+function echo(req, res) {
+  let bytes = 0;
+  req.on('data', (chunk) => {
+    bytes += chunk.length;
+  });
+  req.on('end', () => {
+    afterDelay(() => send(res, 200, { bytes, version: stamp.version, instance: hostname() }));
+  });
 }
 
 function handle(req, res) {
@@ -33,10 +57,8 @@ function handle(req, res) {
       : send(res, 200, { status: 'ok' });
   }
   if (path === '/version') return send(res, 200, stamp);
-  if (path === '/') {
-    const reply = () => send(res, 200, { ...stamp, instance: hostname(), startedAt });
-    return responseDelayMs > 0 ? setTimeout(reply, responseDelayMs) : reply();
-  }
+  if (path === '/') return afterDelay(() => send(res, 200, { ...stamp, instance: hostname(), startedAt }));
+  if (path === '/echo' && req.method === 'POST') return echo(req, res);
   return send(res, 404, { error: 'not found', path });
 }
 
@@ -44,7 +66,7 @@ const server = createServer(handle);
 server.keepAliveTimeout = 65_000;
 
 setTimeout(() => {
-  server.listen(port, () => log('listening', { port }));
+  server.listen(port, () => log('listening', { port: server.address().port }));
 }, startupDelayMs);
 
 if (crashAfterMs > 0) {
@@ -55,7 +77,6 @@ if (crashAfterMs > 0) {
 }
 
 // As PID 1, Node ignores SIGTERM unless handled: finish in-flight requests, then exit.
-let stopping = false;
 function shutdown(signal) {
   if (stopping) return;
   stopping = true;

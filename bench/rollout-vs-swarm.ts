@@ -1,0 +1,419 @@
+/**
+ * Docker Swarm and glint side by side, in one run, on this machine: the same demo image from the
+ * same local registry, the same HTTP health check (/healthz every 1 s, timeout 1 s, healthy after
+ * 1 success, unhealthy after 3 failures: Docker's HEALTHCHECK knows no success threshold, so
+ * glint's is set to 1), the same wait once new tasks are healthy (Swarm's --update-monitor =
+ * glint's minHealthyTime), the same load (wrk, 16 keep-alive connections, against the HAProxy in
+ * front of each side for the whole update). 3 replicas, 1.0.0 → 1.1.0, one at a time, new
+ * before old (Swarm: --update-order start-first --update-parallelism 1; glint: maxSurge 1,
+ * maxUnavailable 0).
+ *
+ * Swarm's routing mesh does not work on a kernel without IPVS, so its tasks publish in host mode
+ * on random ports and an HAProxy follows the service: a loop in this process lists the service's
+ * tasks every 100 ms and, when the set of running tasks changes, rewrites haproxy.cfg and reloads
+ * HAProxy through its master socket. That is the best a Swarm user can do here; it reacts after
+ * Swarm has already acted (a task told to stop may still be in the file for up to one poll).
+ *
+ *   npx tsx bench/rollout-vs-swarm.ts [--connections 16] [--min-healthy 1s]
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import Docker from 'dockerode';
+import { parseDuration } from '../src/config/duration.ts';
+import type { DeploymentRecord } from '../src/etcd/index.ts';
+import { removeTestContainers } from '../test/support/cleanup.ts';
+import { forgetRegistryImages } from '../test/support/demo-registry.ts';
+import { freePort } from '../test/support/free-port.ts';
+import { startHaproxy } from '../test/support/haproxy-container.ts';
+import { type RolloutStack, startRolloutStack } from '../test/support/rollout-stack.ts';
+import { waitFor } from '../test/support/wait-for.ts';
+import { formatWrk, killWrks, startWrk, type WrkSummary } from './support/wrk-load.ts';
+
+const SUITE = 'bench-rollout-vs-swarm';
+process.env.GLINT_TEST_RUN ??= `bench-${randomUUID().slice(0, 8)}`;
+process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+process.env.TESTCONTAINERS_HOST_OVERRIDE = '127.0.0.1';
+const RUN = process.env.GLINT_TEST_RUN;
+
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+};
+const CONNECTIONS = Number(arg('connections', '16'));
+const MIN_HEALTHY = arg('min-healthy', '1s');
+if (parseDuration(MIN_HEALTHY) === undefined)
+  throw new Error(`--min-healthy ${MIN_HEALTHY} is not a duration`);
+/** wrk stops by itself after this long, should the update never end. */
+const LOAD_CAP_SECONDS = 180;
+/** Load runs this long before the update starts and after it ends. */
+const LOAD_MARGIN_MS = 500;
+const SERVICE = `glint-bench-${RUN}`;
+const HEALTH_WGET = 'wget -q -O /dev/null http://127.0.0.1:8080/healthz';
+const HEALTH_NODE =
+  "node -e \"require('http').get('http://127.0.0.1:8080/healthz',r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))\"";
+
+/**
+ * Swarm's check runs inside the container. wget when the image has it (the local node stand-in
+ * carries busybox): a `node -e` check spawns a Node process per check, which on two busy cores
+ * overran the 1 s timeout and made Swarm kill healthy tasks. node:20-slim from Docker Hub has
+ * neither wget nor curl, hence the fallback.
+ */
+async function healthCommand(image: string): Promise<string> {
+  const probe = await run('docker', [
+    'run',
+    '--rm',
+    '--entrypoint',
+    'sh',
+    image,
+    '-c',
+    'command -v wget',
+  ]).catch(() => undefined);
+  return probe?.stdout.trim() ? HEALTH_WGET : HEALTH_NODE;
+}
+
+const run = promisify(execFile);
+const docker = new Docker();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+type Side = { name: string; wallMs: number; load: WrkSummary; loadCommand: string; note: string };
+
+// ---- cleanup, idempotent, also from signal handlers -------------------------------------
+
+const undo: (() => Promise<unknown>)[] = [];
+let cleaning: Promise<void> | undefined;
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    killWrks();
+    for (const step of undo.reverse()) await step().catch((err) => console.error(`cleanup: ${err}`));
+  })();
+  return cleaning;
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.on(signal, () => {
+    void cleanup().finally(() => process.exit(130));
+  });
+
+// ---- Swarm side -------------------------------------------------------------------------
+
+type Task = { id: string; port: number };
+
+async function runningTasks(): Promise<Task[]> {
+  const tasks = (await docker.listTasks({ filters: { service: [SERVICE] } })) as {
+    ID: string;
+    DesiredState: string;
+    Status?: { State?: string; PortStatus?: { Ports?: { TargetPort: number; PublishedPort: number }[] } };
+  }[];
+  return tasks
+    .filter((t) => t.DesiredState === 'running' && t.Status?.State === 'running')
+    .map((t) => ({
+      id: t.ID,
+      port: t.Status?.PortStatus?.Ports?.find((p) => p.TargetPort === 8080)?.PublishedPort ?? 0,
+    }))
+    .filter((t) => t.port > 0)
+    .sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/** The same defaults, check and retry policy glint renders, so only the orchestration differs. */
+function swarmHaproxyConfig(frontendPort: number, tasks: Task[]): string {
+  const servers = tasks.map(
+    (t) => `  server ${t.id.slice(0, 12)} 127.0.0.1:${t.port} check inter 1s rise 1 fall 3`,
+  );
+  return `global
+  master-worker
+  hard-stop-after 30s
+
+defaults
+  mode http
+  option idle-close-on-response
+  option http-keep-alive
+  retries 3
+  option redispatch 1
+  retry-on conn-failure empty-response
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+  timeout http-request 10s
+  timeout http-keep-alive 10s
+  timeout queue 5s
+
+frontend swarm
+  bind 127.0.0.1:${frontendPort}
+  default_backend swarm
+
+backend swarm
+  balance roundrobin
+  http-request disable-l7-retry if METH_POST || { method PUT PATCH DELETE }
+  option httpchk
+  http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host localhost
+  http-check expect status 200-399
+  timeout check 1s
+${servers.join('\n')}
+`;
+}
+
+function masterCommand(socket: string, command: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const conn = createConnection({ path: socket }, () => conn.end(`${command}\n`));
+    conn.on('error', reject);
+    conn.on('close', () => resolve());
+    conn.resume();
+  });
+}
+
+/** Follows the service's running tasks into HAProxy; returns how to stop it and how many reloads. */
+function followService(runDir: string, frontendPort: number, initial: Task[]) {
+  let applied = JSON.stringify(initial);
+  let reloads = 0;
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      await sleep(100);
+      const tasks = await runningTasks().catch(() => undefined);
+      if (!tasks || tasks.length === 0 || JSON.stringify(tasks) === applied) continue;
+      writeFileSync(join(runDir, 'haproxy.cfg'), swarmHaproxyConfig(frontendPort, tasks));
+      // The master socket refuses connections for a moment after a reload: try again next poll.
+      const ok = await masterCommand(join(runDir, 'master.sock'), 'reload').then(
+        () => true,
+        () => false,
+      );
+      if (ok) {
+        applied = JSON.stringify(tasks);
+        reloads++;
+      }
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+      return reloads;
+    },
+  };
+}
+
+async function swarmSide(images: { from: string; to: string }): Promise<Side> {
+  const state = (await run('docker', ['info', '--format', '{{.Swarm.LocalNodeState}}'])).stdout.trim();
+  if (state !== 'inactive')
+    throw new Error(`this engine is already in a swarm (${state}); the bench only uses a swarm it starts`);
+  const hadGwbridge = (await docker.listNetworks({ filters: { name: ['docker_gwbridge'] } })).length > 0;
+  const healthCmd = await healthCommand(images.from);
+  await run('docker', ['swarm', 'init', '--advertise-addr', '127.0.0.1']);
+  undo.push(async () => {
+    await run('docker', ['swarm', 'leave', '--force']);
+    if (!hadGwbridge) await docker.getNetwork('docker_gwbridge').remove();
+  });
+
+  await run('docker', [
+    'service',
+    'create',
+    '--detach',
+    '--name',
+    SERVICE,
+    '--replicas',
+    '3',
+    '--update-order',
+    'start-first',
+    '--update-parallelism',
+    '1',
+    '--update-monitor',
+    MIN_HEALTHY,
+    '--health-cmd',
+    healthCmd,
+    '--health-interval',
+    '1s',
+    '--health-timeout',
+    '1s',
+    '--health-retries',
+    '3',
+    '--publish',
+    'mode=host,target=8080',
+    '--container-label',
+    `glint.test=${RUN}`,
+    '--container-label',
+    `glint.test.suite=${SUITE}`,
+    images.from,
+  ]);
+  undo.push(async () => {
+    await run('docker', ['service', 'rm', SERVICE]);
+    await waitFor(
+      async () =>
+        (
+          await docker.listContainers({
+            all: true,
+            filters: { label: [`com.docker.swarm.service.name=${SERVICE}`] },
+          })
+        ).length === 0
+          ? true
+          : undefined,
+      { what: 'the service containers to be removed', timeoutMs: 60_000 },
+    );
+  });
+  const initial = await waitFor(
+    async () => {
+      const tasks = await runningTasks();
+      return tasks.length === 3 ? tasks : undefined;
+    },
+    { what: '3 running swarm tasks', timeoutMs: 120_000 },
+  );
+
+  const runDir = mkdtempSync(join(tmpdir(), 'glint-bench-swarm-lb-'));
+  undo.push(async () => rmSync(runDir, { recursive: true, force: true }));
+  const frontendPort = await freePort();
+  writeFileSync(join(runDir, 'haproxy.cfg'), swarmHaproxyConfig(frontendPort, initial));
+  const haproxy = await startHaproxy(SUITE, runDir);
+  undo.push(() => haproxy.container.stop({ remove: true }));
+  const url = `http://127.0.0.1:${frontendPort}/`;
+  await waitFor(async () => ((await fetch(url)).ok ? true : undefined), {
+    what: 'HAProxy in front of the swarm',
+  });
+
+  const follower = followService(runDir, frontendPort, initial);
+  undo.push(() => follower.stop());
+  const load = startWrk(url, { connections: CONNECTIONS, maxSeconds: LOAD_CAP_SECONDS });
+  await sleep(LOAD_MARGIN_MS);
+  const t0 = performance.now();
+  await run('docker', ['service', 'update', '--image', images.to, SERVICE], { maxBuffer: 64 * 1024 * 1024 });
+  const wallMs = performance.now() - t0;
+  await sleep(LOAD_MARGIN_MS);
+  const summary = await load.stop();
+  const reloads = await follower.stop();
+
+  const inspect = JSON.parse((await run('docker', ['service', 'inspect', SERVICE])).stdout)[0] as {
+    UpdateStatus?: { State: string; StartedAt: string; CompletedAt?: string };
+  };
+  const u = inspect.UpdateStatus;
+  const updateMs = u?.CompletedAt ? Date.parse(u.CompletedAt) - Date.parse(u.StartedAt) : Number.NaN;
+  const versions = await Promise.all((await runningTasks()).map((t) => versionAt(t.port)));
+  if (!versions.every((v) => v === '1.1.0')) throw new Error(`swarm ended on ${versions.join(', ')}`);
+  return {
+    name: 'Docker Swarm',
+    wallMs,
+    load: summary,
+    loadCommand: load.command,
+    note: `\`docker service update\` wall time; health-cmd \`${healthCmd}\`; Swarm's UpdateStatus says ${u?.State ?? '?'} after ${(updateMs / 1000).toFixed(2)} s; the HAProxy follower reloaded ${reloads} times`,
+  };
+}
+
+async function versionAt(port: number): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${port}/version`, { headers: { connection: 'close' } });
+  return ((await res.json()) as { version: string }).version;
+}
+
+// ---- glint side -------------------------------------------------------------------------
+
+function finishedEvent(stack: RolloutStack) {
+  const seen = new Map<string, DeploymentRecord>();
+  const waiters = new Map<string, (r: DeploymentRecord) => void>();
+  stack.engine.events.on('deployment:finished', (r) => {
+    const at = { ...r };
+    seen.set(r.id, at);
+    waiters.get(r.id)?.(at);
+  });
+  return (id: string) =>
+    new Promise<DeploymentRecord>((resolve, reject) => {
+      const done = seen.get(id);
+      if (done) return resolve(done);
+      const timer = setTimeout(() => reject(new Error(`deployment ${id} did not finish in 240 s`)), 240_000);
+      waiters.set(id, (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+    });
+}
+
+async function glintSide(stack: RolloutStack): Promise<Side> {
+  const finished = finishedEvent(stack);
+  const first = await stack.engine.startDeployment('web', { kind: 'deploy', version: '1.0.0' });
+  const before = await finished(first.id);
+  if (before.state !== 'succeeded') throw new Error(`glint's first deploy ended ${before.state}`);
+  const url = `http://127.0.0.1:${stack.frontendPort}/`;
+  const load = startWrk(url, { connections: CONNECTIONS, maxSeconds: LOAD_CAP_SECONDS });
+  await sleep(LOAD_MARGIN_MS);
+  const t0 = performance.now();
+  const started = await stack.engine.startDeployment('web', { kind: 'deploy', version: '1.1.0' });
+  const done = await finished(started.id);
+  const wallMs = performance.now() - t0;
+  await sleep(LOAD_MARGIN_MS);
+  const summary = await load.stop();
+  if (done.state !== 'succeeded')
+    throw new Error(`glint's deploy of 1.1.0 ended ${done.state}: ${done.error?.message}`);
+  return {
+    name: 'glint',
+    wallMs,
+    load: summary,
+    loadCommand: load.command,
+    note: `startDeployment until the record is succeeded; ${done.steps.length} steps`,
+  };
+}
+
+// ---- main -------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const minHealthyMs = parseDuration(MIN_HEALTHY)!;
+  const stack = await startRolloutStack(SUITE, (frontendPort) => ({
+    image: 'unused',
+    version: '1.0.0',
+    instances: 3,
+    port: 8080,
+    health: {
+      type: 'http',
+      path: '/healthz',
+      interval: '1s',
+      timeout: '1s',
+      healthyThreshold: 1,
+      unhealthyThreshold: 3,
+    },
+    strategy: { maxSurge: 1, maxUnavailable: 0, minHealthyTime: MIN_HEALTHY },
+    routing: { frontendPort },
+  }));
+  undo.push(async () => {
+    await stack.close();
+    await forgetRegistryImages(stack.registry.host);
+  });
+  await stack.push('1.0.0');
+  await stack.push('1.1.0');
+  const images = {
+    from: `${stack.registry.host}/demo-app:1.0.0`,
+    to: `${stack.registry.host}/demo-app:1.1.0`,
+  };
+
+  const swarm = await swarmSide(images);
+  // Swarm leaves before glint runs, so the two never share the two cores.
+  while (undo.length > 1) await undo.pop()!().catch((err) => console.error(`cleanup: ${err}`));
+  const glint = await glintSide(stack);
+
+  const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  const engine = (await docker.version()).Version;
+  console.log(
+    `rolling update of 3 replicas 1.0.0 → 1.1.0, demo app, one at a time, new before old; health /healthz every 1 s, ` +
+      `1 success / 3 failures; ${MIN_HEALTHY} healthy before going on; wrk ${CONNECTIONS} connections through HAProxy (Docker ${engine}):`,
+  );
+  for (const side of [swarm, glint]) {
+    console.log(`  ${side.name.padEnd(13)} ${s(side.wallMs).padStart(8)}   ${formatWrk(side.load)}`);
+    console.log(`  ${''.padEnd(13)} ${''.padStart(8)}   (${side.note})`);
+  }
+  const ratio = glint.wallMs / swarm.wallMs;
+  console.log(
+    `  glint / Swarm wall time: ${ratio.toFixed(2)} (goal ≤ 0.50: ${ratio <= 0.5 ? 'met' : 'NOT met'}); ` +
+      `client errors: Swarm ${swarm.load.errors}, glint ${glint.load.errors} (goal 0: ${glint.load.errors === 0 ? 'met' : 'NOT met'})`,
+  );
+  console.log(
+    `  (minHealthyTime ${minHealthyMs} ms counts per instance in glint, once at the end in Swarm's --update-monitor)`,
+  );
+  console.log(`  load: ${swarm.loadCommand} (Swarm), ${glint.loadCommand} (glint)`);
+  console.log(
+    `command: npx tsx bench/rollout-vs-swarm.ts --connections ${CONNECTIONS} --min-healthy ${MIN_HEALTHY}`,
+  );
+}
+
+try {
+  await main();
+} finally {
+  await cleanup();
+  await removeTestContainers({ runId: RUN, suite: SUITE });
+}

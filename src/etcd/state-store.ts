@@ -183,7 +183,13 @@ export class EtcdStateStore {
 
   #deployed(d: DeploymentRecord, app: AppRecord | undefined): AppRecord {
     const at = d.finishedAt ?? this.#at();
-    return recordDeployedRelease(app, d.app, { ...d.to, deploymentId: d.id, deployedAt: at }, at, d.instances);
+    return recordDeployedRelease(
+      app,
+      d.app,
+      { ...d.to, deploymentId: d.id, deployedAt: at },
+      at,
+      d.instances,
+    );
   }
 
   #txn(opts: WriteOptions, compare: Compare[], success: TxnOp[], doing: string): Promise<GuardedResult> {

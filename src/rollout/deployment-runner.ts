@@ -57,7 +57,8 @@ export class DeploymentRunner {
   }
 
   async run(): Promise<DeploymentRecord> {
-    await this.#abandonInterruptedStarts();
+    await this.#closeInterruptedSteps();
+    await this.#registerInRotation();
     if (this.record.state === 'pending') await this.#transition(DeploymentEvent.Start);
     while (!this.ctx.signal.aborted && !isTerminal(this.record.state)) {
       const target = this.#target();
@@ -257,11 +258,17 @@ export class DeploymentRunner {
     });
   }
 
-  /** Starts recorded as running when the daemon died leave a half-made container: remove it. */
-  async #abandonInterruptedStarts() {
-    const open = this.record.steps.filter((s) => s.kind === 'start' && s.state === 'running');
-    if (open.length === 0) return;
-    const containers = await this.ctx.runtime.list(this.ctx.app);
+  /**
+   * Steps recorded as running when the daemon died never finish: a start leaves a half-made
+   * container, which is removed; a promote, retire or discard is planned again from what Docker
+   * and HAProxy show, as a new step. Either way the old step is closed as abandoned, so a
+   * finished deployment holds no step that still claims to run.
+   */
+  async #closeInterruptedSteps() {
+    const interrupted = this.record.steps.filter((s) => s.state === 'running');
+    if (interrupted.length === 0) return;
+    const open = interrupted.filter((s) => s.kind === 'start');
+    const containers = open.length > 0 ? await this.ctx.runtime.list(this.ctx.app) : [];
     for (const step of open) {
       const c = containers.find((x) => x.instance === step.instance);
       // Not caught: a half-made instance that cannot be taken out stops the resume, and the
@@ -269,13 +276,56 @@ export class DeploymentRunner {
       await this.ctx.lb.remove(this.ctx.app, step.instance, { signal: this.ctx.signal });
       if (c) await this.ctx.runtime.stopAndRemove(c.node, c.containerId, 0);
     }
-    const seqs = new Set(open.map((s) => s.seq));
+    const seqs = new Set(interrupted.map((s) => s.seq));
     await this.ctx.writer.update((r) => ({
       ...r,
       steps: r.steps.map((s) =>
-        seqs.has(s.seq) ? { ...s, state: 'abandoned', message: 'interrupted by a restart; removed' } : s,
+        seqs.has(s.seq)
+          ? {
+              ...s,
+              state: 'abandoned',
+              message:
+                s.kind === 'start'
+                  ? 'interrupted by a restart; removed'
+                  : 'interrupted by a restart; taken up again',
+            }
+          : s,
       ),
     }));
+  }
+
+  /**
+   * Instances in rotation go back into the service registry under this daemon's lease: after a
+   * restart the entries the dead daemon wrote went with its lease, and only instances promoted
+   * from now on would be registered. Each entry names the release its spec hash belongs to;
+   * instances the record says are leaving stay out.
+   */
+  async #registerInRotation() {
+    const r = this.record;
+    const releases = [r.to, r.from].filter((x): x is Release => x !== undefined);
+    const leaving = new Set(
+      r.steps.filter((s) => s.kind === 'retire' || s.kind === 'discard').map((s) => s.instance),
+    );
+    const call = { signal: this.ctx.signal };
+    const [servers, containers] = await Promise.all([
+      this.ctx.lb.servers(this.ctx.app, call),
+      this.ctx.runtime.list(this.ctx.app, call),
+    ]);
+    const inRotation = new Set(servers.filter((s) => s.state === 'ready').map((s) => s.name));
+    for (const c of containers) {
+      const release = releases.find((x) => x.specHash === c.specHash);
+      if (!release || !c.running || !c.host || !c.port) continue;
+      if (!inRotation.has(c.instance) || leaving.has(c.instance)) continue;
+      await this.ctx.registry.register({
+        app: this.ctx.app,
+        instance: c.instance,
+        host: c.host,
+        port: c.port,
+        version: release.version,
+        digest: release.digest,
+        startedAt: new Date(c.startedAt ?? c.createdAt).toISOString(),
+      });
+    }
   }
 
   #sleep(until: number | undefined): Promise<void> {

@@ -253,6 +253,88 @@ describe('RolloutEngine over in-memory ports', () => {
     expect(w.versions()).toEqual(['1.1.0', '1.1.0', '1.1.0']);
   });
 
+  it('a second engine registers again the instances the first put in rotation, whose entries its lease took', async () => {
+    const w = world({ strategy: { minHealthyTime: '150ms' } });
+    await deployed(w, '1.0.0');
+    const d = await w.engine.startDeployment('web', { kind: 'deploy', version: '1.1.0' });
+    await waitFor(
+      () => ([...w.registry.entries.values()].some((e) => e.version === '1.1.0') ? true : undefined),
+      { timeoutMs: 20_000, what: 'a 1.1.0 instance in rotation' },
+    );
+    await w.engine.stop();
+    // The first daemon died: its lease expired and every entry it wrote went with it.
+    w.registry.entries.clear();
+    const second = new RolloutEngine({
+      apps: () => w.apps,
+      runtime: w.runtime,
+      lb: w.lb,
+      registry: w.registry,
+      store: w.store,
+      releases: w.releases,
+      clock: { now: () => Date.now() },
+      log: silentLogger(),
+    });
+    engines.push(second);
+    await second.resumeActive();
+    await waitFor(async () => (FINISHED.includes((await second.get('web', d.id)).state) ? true : undefined), {
+      timeoutMs: 20_000,
+    });
+    const running = [...w.runtime.containers.values()].filter((c) => c.running).map((c) => c.instance);
+    expect([...w.registry.entries.keys()].sort()).toEqual(running.sort());
+    expect([...w.registry.entries.values()].map((e) => e.version)).toEqual(['1.1.0', '1.1.0', '1.1.0']);
+  });
+
+  it('a step the dead daemon left running is closed as abandoned and done again by the next', async () => {
+    const w = world({ strategy: { minHealthyTime: '150ms' } });
+    await deployed(w, '1.0.0');
+    const d = await w.engine.startDeployment('web', { kind: 'deploy', version: '1.1.0' });
+    await waitFor(() => (w.versions().includes('1.1.0') ? true : undefined), { timeoutMs: 20_000 });
+    await w.engine.stop();
+    // As a SIGKILL leaves it: a retire of an old instance written as begun, never finished.
+    const old = [...w.runtime.containers.values()].find((c) => c.running && c.version === '1.0.0')!;
+    const stored = w.store.deployments.get(d.id)!;
+    const seq = (stored.record.steps.at(-1)?.seq ?? 0) + 1;
+    const interrupted = {
+      seq,
+      kind: 'retire' as const,
+      state: 'running' as const,
+      instance: old.instance,
+      node: 'local',
+      attempt: 1,
+      startedAt: new Date().toISOString(),
+    };
+    w.store.deployments.set(d.id, {
+      record: { ...stored.record, steps: [...stored.record.steps, interrupted] },
+      modRevision: stored.modRevision,
+    });
+    const second = new RolloutEngine({
+      apps: () => w.apps,
+      runtime: w.runtime,
+      lb: w.lb,
+      registry: w.registry,
+      store: w.store,
+      releases: w.releases,
+      clock: { now: () => Date.now() },
+      log: silentLogger(),
+    });
+    engines.push(second);
+    await second.resumeActive();
+    const done = await waitFor(
+      async () => {
+        const r = await second.get('web', d.id);
+        return FINISHED.includes(r.state) ? r : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
+    expect(done.state).toBe('succeeded');
+    expect(done.steps.filter((s) => s.state === 'running')).toEqual([]);
+    expect(done.steps.find((s) => s.seq === seq)?.state).toBe('abandoned');
+    expect(
+      done.steps.some((s) => s.kind === 'retire' && s.instance === old.instance && s.state === 'succeeded'),
+    ).toBe(true);
+    expect(w.versions()).toEqual(['1.1.0', '1.1.0', '1.1.0']);
+  });
+
   it('a runner stopped by a failed write resumes from the stored record', async () => {
     const w = world();
     await deployed(w, '1.0.0');

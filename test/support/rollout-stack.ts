@@ -23,7 +23,7 @@ import { removeTestContainers } from './cleanup.ts';
 import { type DemoRegistry, pushDemoVersion, startDemoRegistry } from './demo-registry.ts';
 import { type EtcdHandle, startEtcd } from './etcd-container.ts';
 import { freePort } from './free-port.ts';
-import { type HaproxyHandle, startHaproxy } from './haproxy-container.ts';
+import { startHaproxy } from './haproxy-container.ts';
 import { testLabels, testRunId } from './labels.ts';
 import { waitFor } from './wait-for.ts';
 
@@ -62,7 +62,6 @@ export async function startRolloutStack(
 ): Promise<RolloutStack> {
   const runDir = mkdtempSync(join(tmpdir(), `glint-${suite}-`));
   let etcdHandle: EtcdHandle | undefined;
-  let haproxy: HaproxyHandle | undefined;
   let engine: RolloutEngine | undefined;
   let etcd: EtcdClient | undefined;
   const close = async () => {
@@ -87,7 +86,8 @@ export async function startRolloutStack(
       logger: silentLogger(),
       validator: new LocalBinaryValidator(),
     });
-    haproxy = await startHaproxy(suite, runDir);
+    // Removed with the suite's containers in close().
+    await startHaproxy(suite, runDir);
     etcd = await connectEtcd({ endpoints: [etcdHandle.endpoint], prefix: '/glint' });
     const nodes = new DockerNodes([{ name: 'local', engine: new DockerEngine(), hostIp: '127.0.0.1' }]);
     const store = new EtcdStateStore(etcd);

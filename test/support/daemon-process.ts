@@ -48,8 +48,23 @@ export async function startDaemonProcess(decl: DaemonDeclaration): Promise<Daemo
   };
   const file = join(dir, `scheduler-${apiPort}.config.ts`);
   writeFileSync(file, `export default ${JSON.stringify(config)};\n`);
+  return spawnDaemon(file, {
+    apiUrl: `http://127.0.0.1:${apiPort}`,
+    dir,
+    ...(decl.env ? { env: decl.env } : {}),
+  });
+}
+
+/**
+ * Runs `glint daemon --config <file>` as a child process on a declaration the caller wrote
+ * (`apiUrl` is where that declaration's `api.listen` answers). The caller ends it by pid.
+ */
+export function spawnDaemon(
+  file: string,
+  opts: { apiUrl: string; dir: string; env?: Record<string, string> },
+): DaemonProcess {
   const proc = spawn(process.execPath, ['bin/glint.js', 'daemon', '--config', file], {
-    env: { ...process.env, GLINT_API_TOKEN: '', ...decl.env },
+    env: { ...process.env, GLINT_API_TOKEN: '', ...opts.env },
   });
   let output = '';
   proc.stdout?.on('data', (c) => {
@@ -59,7 +74,7 @@ export async function startDaemonProcess(decl: DaemonDeclaration): Promise<Daemo
     output += c;
   });
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  return { proc, apiUrl: `http://127.0.0.1:${apiPort}`, dir, output: () => output, exited };
+  return { proc, apiUrl: opts.apiUrl, dir: opts.dir, output: () => output, exited };
 }
 
 export type Readiness = {

@@ -20,7 +20,7 @@ rm -f "$results"/*.json
 export GLINT_TEST_RUN="run-$(date +%s)-$$"
 # Their scratch folders (HAProxy run folders, declarations) live under one TMPDIR of this run,
 # removed whatever happens unless GLINT_KEEP_TMP=1 (vitest's global setup does the same inside it).
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/glint-test-run-XXXXXX")
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/gt-XXXXXX")
 export TMPDIR=$scratch
 cleanup() {
   docker ps -aq --filter "label=glint.test=$GLINT_TEST_RUN" | xargs -r docker rm -f -v >/dev/null 2>&1 || true

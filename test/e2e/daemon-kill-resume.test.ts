@@ -325,7 +325,7 @@ const stepsLine = (r: DeploymentRecord) =>
   r.steps.map((s) => `${s.seq}:${s.kind}:${s.instance}:${s.state}`).join(' ');
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), `glint-${SUITE}-`));
+  dir = mkdtempSync(join(tmpdir(), 'kr-'));
   mkdirSync(join(dir, 'haproxy'));
   declarationFile = join(dir, 'scheduler.config.ts');
   apiPort = await freePort();

@@ -60,7 +60,7 @@ export async function startRolloutStack(
   suite: string,
   app: (frontendPort: number) => AppConfigInput,
 ): Promise<RolloutStack> {
-  const runDir = mkdtempSync(join(tmpdir(), `glint-${suite}-`));
+  const runDir = mkdtempSync(join(tmpdir(), 'rs-'));
   let etcdHandle: EtcdHandle | undefined;
   let engine: RolloutEngine | undefined;
   let etcd: EtcdClient | undefined;

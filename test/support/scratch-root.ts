@@ -11,7 +11,7 @@ import { join } from 'node:path';
  */
 export default function setup(): () => Promise<void> {
   const previous = process.env.TMPDIR;
-  const root = mkdtempSync(join(tmpdir(), 'glint-test-'));
+  const root = mkdtempSync(join(tmpdir(), 'r-'));
   process.env.TMPDIR = root;
   return async () => {
     if (previous === undefined) delete process.env.TMPDIR;

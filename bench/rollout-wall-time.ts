@@ -388,6 +388,17 @@ async function main(): Promise<void> {
         `  ${String(r.size).padStart(9)} ${s(r.wall)} ${s(r.floor)} ${s(overhead)} ${pct(overhead, r.wall)}` +
           `            ${s(r.cadence)}   ${s(r.own)} ${`${(r.own / r.steps).toFixed(0)} ms`.padStart(10)}  ${String(r.steps).padStart(5)}`,
       );
+      const p = r.parts;
+      const ms = (x: number) => `${x.toFixed(0)}`;
+      console.log(
+        `            floor per instance (mean ms): launch ${ms(p.launch)}, boot ${ms(p.boot)}, thresholds ${(HEALTHY_THRESHOLD - 1) * INTERVAL_MS}, ` +
+          `minHealthyTime ${MIN_HEALTHY_MS}, drain ${ms(p.drain)}, stop ${ms(p.stop)}`,
+      );
+      console.log(
+        `            glint's own per instance (mean ms): →launch ${ms(p.toLaunch)}, stage ${ms(p.stage)}, →promote ${ms(p.toPromote)}, ` +
+          `promote ${ms(p.promote)}, →drain ${ms(p.toDrain)}, drained→stop ${ms(p.toStop)}; last stop→succeeded ${ms(r.toFinish)}`,
+      );
+      console.log(`            steps: ${r.stepKinds}`);
       if (r.load) console.log(`            load: ${r.load.requests} requests, ${r.load.errors} errors`);
       for (const p of r.problems) console.log(`            note: ${p}`);
     }

@@ -25,6 +25,9 @@ export type StepContext = {
   signal: AbortSignal;
 };
 
+/** The longest a failed instance is drained before it is taken out. */
+const DISCARD_DRAIN_MS = 5_000;
+
 type StepFields = Pick<DeploymentStep, 'kind' | 'instance' | 'node'> & Partial<DeploymentStep>;
 
 const iso = (ctx: StepContext) => new Date(ctx.clock.now()).toISOString();
@@ -160,6 +163,10 @@ export async function discardInstance(
     { kind: 'discard', instance: c.instance, node: c.node, containerId: c.containerId, message: reason },
     async () => {
       logs = await ctx.runtime.logTail(c.node, c.containerId, 20).catch(() => []);
+      // A short drain first: an instance judged failed while still answering (a probe timing
+      // out on a loaded machine) finishes what it serves; a dead one has no sessions to wait for.
+      const drainMs = Math.min(ctx.drainTimeoutMs, DISCARD_DRAIN_MS);
+      await ctx.lb.drain(ctx.app, c.instance, drainMs, { signal: ctx.signal });
       await ctx.lb.remove(ctx.app, c.instance, { signal: ctx.signal });
       await ctx.registry.deregister(ctx.app, c.instance);
       await ctx.runtime.stopAndRemove(c.node, c.containerId, ctx.stopTimeoutMs, { signal: ctx.signal });

@@ -20,10 +20,22 @@ export class ConfigInstaller {
     return readFile(this.paths.config, 'utf8').catch(() => '');
   }
 
-  /** A membership mirror: replaces the file, leaving `haproxy.cfg.prev` alone. */
+  /** A validated write: replaces the file, leaving `haproxy.cfg.prev` alone. */
   async write(model: LbModel): Promise<void> {
     await this.stage(model, renderHaproxyConfig(model));
     await this.promote();
+  }
+
+  /**
+   * A membership mirror, written without `haproxy -c`: it differs from a file HAProxy already
+   * accepted only in server states, in servers taken out, or in servers HAProxy itself holds
+   * (a new one's line was checked when it was staged). Checking each state change cost a
+   * process start per step of every rollout.
+   */
+  async mirror(model: LbModel): Promise<void> {
+    await writeFileAtomic(this.paths.config, renderHaproxyConfig(model)).catch((err) => {
+      throw writeFailed(this.paths.config, err);
+    });
   }
 
   /** Moves a staged candidate in place, without keeping the previous file. */

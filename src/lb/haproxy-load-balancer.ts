@@ -486,7 +486,7 @@ export class HaproxyLoadBalancer {
   /** Mirrors a runtime change into the model and into haproxy.cfg, so a later reload keeps it. */
   private async commit(model: LbModel): Promise<void> {
     this.adopt(model);
-    await this.files.write(model);
+    await this.files.mirror(model);
   }
 
   /** Takes `model` as current, remembering each app's highest server id so none is reused. */

@@ -13,6 +13,8 @@ import {
 import { validateLbModel } from './validate-lb-model.ts';
 
 const DEFAULT_EXPECT_STATUS = '200-399';
+/** How often HAProxy checks a server that is down. */
+const DOWN_CHECK_MS = 250;
 
 /** `2000` → `2s`, `1500` → `1500ms`: HAProxy's time format, kept short for readable files. */
 export function formatDuration(ms: number): string {
@@ -25,10 +27,14 @@ export function formatDuration(ms: number): string {
  * for HTTP and TCP checks: which check runs is the backend's `option httpchk` or its absence.
  */
 export function serverKeywords(check: LbHealthCheck): string[] {
+  // A server that is down (a new instance still booting) is checked more often than `inter`,
+  // so it is seen answering soon after it does; rising and falling keep the declared pace.
+  const downinter = check.intervalMs > DOWN_CHECK_MS ? ['downinter', formatDuration(DOWN_CHECK_MS)] : [];
   return [
     'check',
     'inter',
     formatDuration(check.intervalMs),
+    ...downinter,
     'rise',
     String(check.rise),
     'fall',

@@ -26,7 +26,9 @@ describe('renderHaproxyConfig', () => {
   it('writes a maint server as disabled and a draining one as a normal server', () => {
     const text = renderHaproxyConfig(base);
     expect(text).toMatch(/server web-c3 127\.0\.0\.1:32770 id 4 .* disabled$/m);
-    expect(text).toMatch(/server web-b2 127\.0\.0\.1:32769 id 2 check inter 1s rise 2 fall 2 weight 1$/m);
+    expect(text).toMatch(
+      /server web-b2 127\.0\.0\.1:32769 id 2 check inter 1s downinter 250ms rise 2 fall 2 weight 1$/m,
+    );
   });
 
   it('keeps the zero-drop defaults: idle-close-on-response, retries, redispatch, retry-on', () => {
@@ -72,6 +74,6 @@ describe('serverKeywords', () => {
         fall: 1,
         timeoutMs: 1000,
       }),
-    ).toEqual(['check', 'inter', '500ms', 'rise', '3', 'fall', '1', 'weight', '1']);
+    ).toEqual(['check', 'inter', '500ms', 'downinter', '250ms', 'rise', '3', 'fall', '1', 'weight', '1']);
   });
 });

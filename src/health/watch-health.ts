@@ -14,6 +14,13 @@ export type WatchHealthOptions = {
   probe: (signal: AbortSignal) => Promise<ProbeResult>;
   policy: HealthPolicy;
   intervalMs: number;
+  /**
+   * Until the first success, probe this often instead (when shorter than `intervalMs`): a new
+   * instance is seen answering soon after it does, not up to one interval later. Only
+   * successes and failures at least `intervalMs` apart count, so thresholds mean what the
+   * declaration says.
+   */
+  startupIntervalMs?: number;
   /** When the container started (default: now); the grace period counts from here. */
   startedAt?: number;
   now?: () => number;
@@ -28,15 +35,22 @@ export type WatchHealthOptions = {
 export async function watchHealth(opts: WatchHealthOptions): Promise<HealthState> {
   const now = opts.now ?? Date.now;
   let state = initialHealthState(opts.startedAt ?? now());
+  let everOk = false;
+  let countedAt = Number.NEGATIVE_INFINITY;
   while (!opts.signal.aborted) {
     const began = now();
     const result = await opts.probe(opts.signal);
     if (opts.signal.aborted) break;
-    const next = nextHealthState(state, result, now(), opts.policy);
-    opts.onResult?.(next, result);
-    if (next.phase !== state.phase) opts.onChange?.(next, state);
-    state = next;
-    await sleep(Math.max(0, opts.intervalMs - (now() - began)), opts.signal);
+    everOk ||= result.ok;
+    if (result.ok || began - countedAt >= opts.intervalMs) {
+      countedAt = began;
+      const next = nextHealthState(state, result, now(), opts.policy);
+      opts.onResult?.(next, result);
+      if (next.phase !== state.phase) opts.onChange?.(next, state);
+      state = next;
+    }
+    const interval = everOk ? opts.intervalMs : Math.min(opts.intervalMs, opts.startupIntervalMs ?? Infinity);
+    await sleep(Math.max(0, interval - (now() - began)), opts.signal);
   }
   return state;
 }

@@ -25,6 +25,13 @@ export type StepContext = {
   signal: AbortSignal;
 };
 
+/**
+ * How often a new instance's network probe runs until it first passes: a booting app is seen
+ * answering within this, not up to one declared interval later. Exec and Docker probes start
+ * a process each time, so they keep the declared interval.
+ */
+const STARTUP_PROBE_MS = 250;
+
 /** The longest a failed instance is drained before it is taken out. */
 const DISCARD_DRAIN_MS = 5_000;
 
@@ -78,8 +85,12 @@ async function recorded(
 
 /** Create and start an instance of `release` on `node`, stage it in HAProxy, start probing it. */
 export function startInstance(ctx: StepContext, release: Release, instance: string, node: string) {
+  // The env is read from etcd while the step is being recorded: both are round trips, neither
+  // changes anything, and the container is only made once the record says so.
+  const specRead = ctx.specFor(release, instance, node);
+  specRead.catch(() => undefined);
   return recorded(ctx, { kind: 'start', instance, node, specHash: release.specHash }, async (note) => {
-    const spec = { ...(await ctx.specFor(release, instance, node)), deploymentId: ctx.writer.record.id };
+    const spec = { ...(await specRead), deploymentId: ctx.writer.record.id };
     const launched = await ctx.runtime.launch(node, spec, { signal: ctx.signal });
     note({ containerId: launched.containerId, address: `${launched.host}:${launched.port}` });
     try {
@@ -110,6 +121,7 @@ export function watchInstance(
     probe: (signal) => ctx.runtime.probe(i.node, ctx.check, target, { signal }),
     policy: ctx.check,
     intervalMs: ctx.check.interval,
+    ...(ctx.check.type === 'http' || ctx.check.type === 'tcp' ? { startupIntervalMs: STARTUP_PROBE_MS } : {}),
     startedAt: i.startedAt,
   });
 }

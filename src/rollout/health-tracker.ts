@@ -16,6 +16,8 @@ export type WatchRequest = {
   probe: (signal: AbortSignal) => Promise<ProbeResult>;
   policy: HealthPolicy;
   intervalMs: number;
+  /** Until the first success, probe this often (see `watchHealth`). */
+  startupIntervalMs?: number;
   /** When the container started; the grace period counts from here. */
   startedAt: number;
 };
@@ -41,6 +43,7 @@ export class HealthTracker {
       probe: req.probe,
       policy: req.policy,
       intervalMs: req.intervalMs,
+      ...(req.startupIntervalMs ? { startupIntervalMs: req.startupIntervalMs } : {}),
       startedAt: req.startedAt,
       now: () => this.clock.now(),
       signal: abort.signal,

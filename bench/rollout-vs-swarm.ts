@@ -4,9 +4,13 @@
  * 1 success, unhealthy after 3 failures: Docker's HEALTHCHECK knows no success threshold, so
  * glint's is set to 1), the same wait once new tasks are healthy (Swarm's --update-monitor =
  * glint's minHealthyTime), the same load (wrk, 16 keep-alive connections, against the HAProxy in
- * front of each side for the whole update). 3 replicas, 1.0.0 → 1.1.0, one at a time, new
- * before old (Swarm: --update-order start-first --update-parallelism 1; glint: maxSurge 1,
- * maxUnavailable 0).
+ * front of each side for the whole update). 3 replicas, new before old, two updates per side:
+ *
+ *   one at a time  Swarm --update-order start-first --update-parallelism 1 (what a user runs:
+ *                  start-first and Swarm's default parallelism); glint maxSurge 1, maxUnavailable 0
+ *   all at once    Swarm --update-parallelism 0; glint maxSurge 100%, maxUnavailable 0 (Marathon's
+ *                  default upgrade: every new instance started together, old ones drained once
+ *                  the new ones are ready)
  *
  * Swarm's routing mesh does not work on a kernel without IPVS, so its tasks publish in host mode
  * on random ports and an HAProxy follows the service: a loop in this process lists the service's
@@ -188,6 +192,7 @@ function followService(runDir: string, frontendPort: number, initial: Task[]) {
     }
   })();
   return {
+    reloads: () => reloads,
     stop: async () => {
       stopped = true;
       await loop;
@@ -196,12 +201,17 @@ function followService(runDir: string, frontendPort: number, initial: Task[]) {
   };
 }
 
-async function swarmSide(images: { from: string; to: string }): Promise<Side> {
+type Strategy = 'one at a time' | 'all at once';
+const STRATEGIES: Strategy[] = ['one at a time', 'all at once'];
+
+type SwarmService = { url: string; healthCmd: string; follower: ReturnType<typeof followService> };
+
+async function startSwarmService(image: string): Promise<SwarmService> {
   const state = (await run('docker', ['info', '--format', '{{.Swarm.LocalNodeState}}'])).stdout.trim();
   if (state !== 'inactive')
     throw new Error(`this engine is already in a swarm (${state}); the bench only uses a swarm it starts`);
   const hadGwbridge = (await docker.listNetworks({ filters: { name: ['docker_gwbridge'] } })).length > 0;
-  const healthCmd = await healthCommand(images.from);
+  const healthCmd = await healthCommand(image);
   await run('docker', ['swarm', 'init', '--advertise-addr', '127.0.0.1']);
   undo.push(async () => {
     await run('docker', ['swarm', 'leave', '--force']);
@@ -218,8 +228,6 @@ async function swarmSide(images: { from: string; to: string }): Promise<Side> {
     '3',
     '--update-order',
     'start-first',
-    '--update-parallelism',
-    '1',
     '--update-monitor',
     MIN_HEALTHY,
     '--health-cmd',
@@ -236,7 +244,7 @@ async function swarmSide(images: { from: string; to: string }): Promise<Side> {
     `glint.test=${RUN}`,
     '--container-label',
     `glint.test.suite=${SUITE}`,
-    images.from,
+    image,
   ]);
   undo.push(async () => {
     await run('docker', ['service', 'rm', SERVICE]);
@@ -271,17 +279,31 @@ async function swarmSide(images: { from: string; to: string }): Promise<Side> {
   await waitFor(async () => ((await fetch(url)).ok ? true : undefined), {
     what: 'HAProxy in front of the swarm',
   });
-
   const follower = followService(runDir, frontendPort, initial);
   undo.push(() => follower.stop());
-  const load = startWrk(url, { connections: CONNECTIONS, maxSeconds: LOAD_CAP_SECONDS });
+  return { url, healthCmd, follower };
+}
+
+async function swarmUpdate(
+  service: SwarmService,
+  to: { image: string; version: string },
+  strategy: Strategy,
+): Promise<Side> {
+  const parallelism = strategy === 'one at a time' ? '1' : '0';
+  const reloadsBefore = service.follower.reloads();
+  const load = startWrk(service.url, { connections: CONNECTIONS, maxSeconds: LOAD_CAP_SECONDS });
   await sleep(LOAD_MARGIN_MS);
   const t0 = performance.now();
-  await run('docker', ['service', 'update', '--image', images.to, SERVICE], { maxBuffer: 64 * 1024 * 1024 });
+  await run(
+    'docker',
+    ['service', 'update', '--update-parallelism', parallelism, '--image', to.image, SERVICE],
+    {
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   const wallMs = performance.now() - t0;
   await sleep(LOAD_MARGIN_MS);
   const summary = await load.stop();
-  const reloads = await follower.stop();
 
   const inspect = JSON.parse((await run('docker', ['service', 'inspect', SERVICE])).stdout)[0] as {
     UpdateStatus?: { State: string; StartedAt: string; CompletedAt?: string };
@@ -289,13 +311,13 @@ async function swarmSide(images: { from: string; to: string }): Promise<Side> {
   const u = inspect.UpdateStatus;
   const updateMs = u?.CompletedAt ? Date.parse(u.CompletedAt) - Date.parse(u.StartedAt) : Number.NaN;
   const versions = await Promise.all((await runningTasks()).map((t) => versionAt(t.port)));
-  if (!versions.every((v) => v === '1.1.0')) throw new Error(`swarm ended on ${versions.join(', ')}`);
+  if (!versions.every((v) => v === to.version)) throw new Error(`swarm ended on ${versions.join(', ')}`);
   return {
     name: 'Docker Swarm',
     wallMs,
     load: summary,
     loadCommand: load.command,
-    note: `\`docker service update\` wall time; health-cmd \`${healthCmd}\`; Swarm's UpdateStatus says ${u?.State ?? '?'} after ${(updateMs / 1000).toFixed(2)} s; the HAProxy follower reloaded ${reloads} times`,
+    note: `\`docker service update --update-parallelism ${parallelism}\` wall time; health-cmd \`${service.healthCmd}\`; Swarm's UpdateStatus says ${u?.State ?? '?'} after ${(updateMs / 1000).toFixed(2)} s; the HAProxy follower reloaded ${service.follower.reloads() - reloadsBefore} times`,
   };
 }
 
@@ -326,28 +348,33 @@ function finishedEvent(stack: RolloutStack) {
     });
 }
 
-async function glintSide(stack: RolloutStack): Promise<Side> {
-  const finished = finishedEvent(stack);
-  const first = await stack.engine.startDeployment('web', { kind: 'deploy', version: '1.0.0' });
-  const before = await finished(first.id);
-  if (before.state !== 'succeeded') throw new Error(`glint's first deploy ended ${before.state}`);
+async function glintDeploy(
+  stack: RolloutStack,
+  finished: ReturnType<typeof finishedEvent>,
+  version: string,
+  strategy: Strategy,
+): Promise<Side> {
+  const maxSurge = strategy === 'one at a time' ? 1 : '100%';
+  // The engine snapshots the app's strategy when a deployment starts.
+  const web = stack.config.apps.web!;
+  web.strategy = { ...web.strategy, maxSurge, maxUnavailable: 0 };
   const url = `http://127.0.0.1:${stack.frontendPort}/`;
   const load = startWrk(url, { connections: CONNECTIONS, maxSeconds: LOAD_CAP_SECONDS });
   await sleep(LOAD_MARGIN_MS);
   const t0 = performance.now();
-  const started = await stack.engine.startDeployment('web', { kind: 'deploy', version: '1.1.0' });
+  const started = await stack.engine.startDeployment('web', { kind: 'deploy', version });
   const done = await finished(started.id);
   const wallMs = performance.now() - t0;
   await sleep(LOAD_MARGIN_MS);
   const summary = await load.stop();
   if (done.state !== 'succeeded')
-    throw new Error(`glint's deploy of 1.1.0 ended ${done.state}: ${done.error?.message}`);
+    throw new Error(`glint's deploy of ${version} ended ${done.state}: ${done.error?.message}`);
   return {
     name: 'glint',
     wallMs,
     load: summary,
     loadCommand: load.command,
-    note: `startDeployment until the record is succeeded; ${done.steps.length} steps`,
+    note: `startDeployment until the record is succeeded; maxSurge ${maxSurge}; ${done.steps.length} steps`,
   };
 }
 
@@ -382,30 +409,58 @@ async function main(): Promise<void> {
     to: `${stack.registry.host}/demo-app:1.1.0`,
   };
 
-  const swarm = await swarmSide(images);
+  // Both updates per side go 1.0.0 → 1.1.0 → 1.0.0, so each starts from 3 running replicas.
+  const targets = [
+    { image: images.to, version: '1.1.0' },
+    { image: images.from, version: '1.0.0' },
+  ];
+  const service = await startSwarmService(images.from);
+  const swarm: Side[] = [];
+  for (const [i, strategy] of STRATEGIES.entries())
+    swarm.push(await swarmUpdate(service, targets[i]!, strategy));
   // Swarm leaves before glint runs, so the two never share the two cores.
   while (undo.length > 1) await undo.pop()!().catch((err) => console.error(`cleanup: ${err}`));
-  const glint = await glintSide(stack);
+
+  const finished = finishedEvent(stack);
+  const first = await stack.engine.startDeployment('web', { kind: 'deploy', version: '1.0.0' });
+  const before = await finished(first.id);
+  if (before.state !== 'succeeded') throw new Error(`glint's first deploy ended ${before.state}`);
+  const glint: Side[] = [];
+  for (const [i, strategy] of STRATEGIES.entries())
+    glint.push(await glintDeploy(stack, finished, targets[i]!.version, strategy));
 
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   const engine = (await docker.version()).Version;
   console.log(
-    `rolling update of 3 replicas 1.0.0 → 1.1.0, demo app, one at a time, new before old; health /healthz every 1 s, ` +
+    `rolling update of 3 replicas, demo app, new before old; health /healthz every 1 s, ` +
       `1 success / 3 failures; ${MIN_HEALTHY} healthy before going on; wrk ${CONNECTIONS} connections through HAProxy (Docker ${engine}):`,
   );
-  for (const side of [swarm, glint]) {
-    console.log(`  ${side.name.padEnd(13)} ${s(side.wallMs).padStart(8)}   ${formatWrk(side.load)}`);
-    console.log(`  ${''.padEnd(13)} ${''.padStart(8)}   (${side.note})`);
+  for (const [i, strategy] of STRATEGIES.entries()) {
+    console.log(`  ${strategy}:`);
+    for (const side of [swarm[i]!, glint[i]!]) {
+      console.log(`    ${side.name.padEnd(13)} ${s(side.wallMs).padStart(8)}   ${formatWrk(side.load)}`);
+      console.log(`    ${''.padEnd(13)} ${''.padStart(8)}   (${side.note})`);
+    }
   }
-  const ratio = glint.wallMs / swarm.wallMs;
+  const ratio = (g: Side, w: Side) => {
+    const r = g.wallMs / w.wallMs;
+    return `${r.toFixed(2)} (goal ≤ 0.50: ${r <= 0.5 ? 'met' : 'NOT met'})`;
+  };
+  const [swarmOne, swarmAll] = swarm as [Side, Side];
+  const [glintOne, glintAll] = glint as [Side, Side];
+  console.log('  glint / Swarm wall time:');
+  console.log(`    like for like, one at a time:          ${ratio(glintOne, swarmOne)}`);
+  console.log(`    like for like, all at once:            ${ratio(glintAll, swarmAll)}`);
+  console.log(`    Swarm as a user runs it vs glint 100%: ${ratio(glintAll, swarmOne)}`);
+  const errors = (sides: Side[]) => sides.map((x) => x.load.errors).join(' + ');
+  const glintErrors = glint.reduce((n, x) => n + x.load.errors, 0);
   console.log(
-    `  glint / Swarm wall time: ${ratio.toFixed(2)} (goal ≤ 0.50: ${ratio <= 0.5 ? 'met' : 'NOT met'}); ` +
-      `client errors: Swarm ${swarm.load.errors}, glint ${glint.load.errors} (goal 0: ${glint.load.errors === 0 ? 'met' : 'NOT met'})`,
+    `  client errors: Swarm ${errors(swarm)}, glint ${errors(glint)} (goal 0: ${glintErrors === 0 ? 'met' : 'NOT met'})`,
   );
   console.log(
-    `  (minHealthyTime ${minHealthyMs} ms counts per instance in glint, once at the end in Swarm's --update-monitor)`,
+    `  (minHealthyTime ${minHealthyMs} ms counts per batch in glint, once at the end in Swarm's --update-monitor)`,
   );
-  console.log(`  load: ${swarm.loadCommand} (Swarm), ${glint.loadCommand} (glint)`);
+  console.log(`  load: ${swarmOne.loadCommand} (each update, each side)`);
   console.log(
     `command: npx tsx bench/rollout-vs-swarm.ts --connections ${CONNECTIONS} --min-healthy ${MIN_HEALTHY}`,
   );

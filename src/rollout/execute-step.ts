@@ -147,15 +147,19 @@ export function promoteInstance(ctx: StepContext, c: RuntimeInstance, release: R
   );
 }
 
-/** Drain, deregister, out of HAProxy, stop, remove: each part is done already or safe to redo. */
+/** Deregister and drain, out of HAProxy, stop, remove: each part is done already or safe to redo. */
 export function retireInstance(ctx: StepContext, c: RuntimeInstance) {
   return recorded(
     ctx,
     { kind: 'retire', instance: c.instance, node: c.node, containerId: c.containerId },
     async (note) => {
-      const { drained } = await ctx.lb.drain(ctx.app, c.instance, ctx.drainTimeoutMs, { signal: ctx.signal });
+      // Out of the service registry as the drain begins, as Kubernetes takes a terminating pod
+      // out of its endpoints: nobody should find an instance that is leaving.
+      const [{ drained }] = await Promise.all([
+        ctx.lb.drain(ctx.app, c.instance, ctx.drainTimeoutMs, { signal: ctx.signal }),
+        ctx.registry.deregister(ctx.app, c.instance),
+      ]);
       if (!drained) note({ message: `sessions remained after drainTimeout ${ctx.drainTimeoutMs}ms` });
-      await ctx.registry.deregister(ctx.app, c.instance);
       await ctx.lb.remove(ctx.app, c.instance, { signal: ctx.signal });
       await ctx.runtime.stopAndRemove(c.node, c.containerId, ctx.stopTimeoutMs, { signal: ctx.signal });
       ctx.health.unwatch(c.instance);

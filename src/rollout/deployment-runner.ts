@@ -13,7 +13,7 @@ import {
 import { observeInstances } from './observe-instances.ts';
 import { planRollout } from './plan-rollout.ts';
 import { type Budget, type Plan, PlanPhase, type Step } from './plan-types.ts';
-import type { RuntimeInstance } from './ports.ts';
+import type { BackendServer, RuntimeInstance } from './ports.ts';
 
 /** The desired state of one tick: the release rolled towards, and how many of it. */
 type Target = { release: Release | undefined; instances: number };
@@ -62,8 +62,13 @@ export class DeploymentRunner {
     if (this.record.state === 'pending') await this.#transition(DeploymentEvent.Start);
     while (!this.ctx.signal.aborted && !isTerminal(this.record.state)) {
       const target = this.#target();
-      const containers = await this.ctx.runtime.list(this.ctx.app, { signal: this.ctx.signal });
-      const plan = await this.#plan(target, containers);
+      const call = { signal: this.ctx.signal };
+      // Docker and HAProxy are read side by side: each tick waits for the slower, not both.
+      const [containers, servers] = await Promise.all([
+        this.ctx.runtime.list(this.ctx.app, call),
+        this.ctx.lb.servers(this.ctx.app, call),
+      ]);
+      const plan = this.#plan(target, containers, servers);
       this.#execute(plan.steps, target, containers);
       if (await this.#react(plan)) continue;
       await this.#saveStatus(plan);
@@ -79,9 +84,8 @@ export class DeploymentRunner {
     return r.from ? { release: r.from, instances: r.instances } : { release: undefined, instances: 0 };
   }
 
-  async #plan(target: Target, containers: RuntimeInstance[]): Promise<Plan> {
+  #plan(target: Target, containers: RuntimeInstance[], servers: BackendServer[]): Plan {
     const r = this.record;
-    const servers = await this.ctx.lb.servers(this.ctx.app);
     const now = this.ctx.clock.now();
     for (const s of servers)
       if (s.checkPassed && !this.#lbPassedAt.has(s.name)) this.#lbPassedAt.set(s.name, now);

@@ -405,3 +405,50 @@ describe(`SIGKILL of the daemon during a ${INSTANCES}-instance rollout, restarte
     });
   });
 });
+
+describe('a daemon restarted with nothing changed', () => {
+  it('adopts every instance as it runs: no container replaced, no deployment started', {
+    timeout: 300_000,
+  }, async () => {
+    const version = VERSIONS.at(-1)!;
+    const stopping = daemons.at(-1)!;
+    const before = await untilConsistent(version, stopping);
+    const deploymentsBefore = (await store.listDeployments(APP, { limit: 50 })).map((r) => r.id);
+    const load = startLoad({
+      url: `http://127.0.0.1:${frontendPort}/`,
+      connections: 32,
+      rate: 150,
+      maxDurationSec: 300,
+      newConnectionShare: 0.3,
+      postShare: 0.3,
+    });
+    try {
+      // As Ctrl-C or a supervisor's stop: SIGTERM, and the instances keep serving meanwhile.
+      stopping.proc.kill('SIGTERM');
+      expect(await stopping.exited).toBe(0);
+      const restarted = startDaemon();
+      // The leader logs what it did with each app once it has compared it with the declaration.
+      await waitFor(
+        async () =>
+          /"app":"killres","action":"(kept|deployment|busy|error)"/.exec(restarted.output())
+            ? true
+            : undefined,
+        { what: 'the restarted daemon to compare the app with its declaration', timeoutMs: 120_000 },
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}; daemon output: ${restarted.output().slice(-3000)}`);
+      });
+      expect(restarted.output()).toMatch(/"app":"killres","action":"kept"/);
+      // Registered again under the new daemon's lease, in HAProxy as before.
+      const after = await untilConsistent(version, restarted);
+      expect(after.containers.map((c) => c.id)).toEqual(before.containers.map((c) => c.id));
+      const deploymentsAfter = (await store.listDeployments(APP, { limit: 50 })).map((r) => r.id);
+      expect(deploymentsAfter).toEqual(deploymentsBefore);
+    } finally {
+      load.stop();
+    }
+    const summary = await load.result;
+    console.log(formatLoad('[restart with nothing changed] load', summary));
+    expect(summary.requests).toBeGreaterThan(100);
+    expect(summary.ok2xx).toBe(summary.requests);
+  });
+});

@@ -1,14 +1,28 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import pkg from '../package.json' with { type: 'json' };
-import { createApi, type ReadinessCheck, untilAborted } from './api/index.ts';
-import { type GlintConfig, readSecret, resolveAdminToken } from './config/index.ts';
+import {
+  type ApiState,
+  closeApiServer,
+  createApi,
+  createApiServer,
+  type ReadinessCheck,
+  TokenTable,
+  untilAborted,
+} from './api/index.ts';
+import { type AdminToken, type GlintConfig, readSecret, resolveAdminToken } from './config/index.ts';
 import { DockerRuntime } from './docker/index.ts';
 import { GlintError } from './errors/index.ts';
-import { connectEtcd, type EtcdClient, LeaderElection } from './etcd/index.ts';
+import {
+  connectEtcd,
+  type EtcdClient,
+  EtcdStateStore,
+  LeaderElection,
+  nextDeploymentChange,
+} from './etcd/index.ts';
 import { connectLoadBalancer, structureFromConfig } from './lb/index.ts';
 import type { Logger } from './log/index.ts';
-import { engineFor, wireRollout } from './rollout-wiring.ts';
+import { engineFor, type RolloutWiring, wireRollout } from './rollout-wiring.ts';
 
 export type Daemon = {
   url: string;
@@ -48,7 +62,7 @@ function createElection(config: GlintConfig, etcd: EtcdClient, log: Logger): Lea
 function listen(api: ReturnType<typeof createApi>, listenAddress: string): Promise<Server> {
   const [host, port] = listenAddress.split(':') as [string, string];
   return new Promise((resolve, reject) => {
-    const s = createServer(api);
+    const s = createApiServer(api);
     s.listen(Number(port), host, () => resolve(s));
     s.once('error', (err: NodeJS.ErrnoException) => {
       reject(
@@ -63,9 +77,28 @@ function listen(api: ReturnType<typeof createApi>, listenAddress: string): Promi
   });
 }
 
-async function closeServer(server: Server): Promise<void> {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeAllConnections();
+/** The admin token and every `api.tokens` entry, values read from env or file (never logged). */
+async function readTokens(config: GlintConfig, admin: AdminToken): Promise<TokenTable> {
+  const declared = await Promise.all(
+    config.api.tokens.map(async (t) => ({ name: t.name, role: t.role, token: await readSecret(t.token) })),
+  );
+  return new TokenTable([{ name: 'admin', role: 'admin', token: admin.token }, ...declared]);
+}
+
+/** What the API reads and drives: the engine, etcd's records and registry, the engines' containers. */
+function apiState(config: () => GlintConfig, etcd: EtcdClient, wiring: RolloutWiring): ApiState {
+  const store = new EtcdStateStore(etcd);
+  return {
+    apps: () => config().apps,
+    control: wiring.engine,
+    state: store,
+    changes: { next: (app, id, rev, signal) => nextDeploymentChange(etcd, app, id, rev, signal) },
+    instances: (app) => wiring.nodes.list(app),
+    ready: (app) => wiring.registry.list(app),
+    // Scheduled rotations are not computed yet; the scheduler that runs them will answer here.
+    nextRotation: () => null,
+    clock: { now: () => Date.now() },
+  };
 }
 
 /**
@@ -128,16 +161,27 @@ async function startInto(
     },
   ];
 
+  let tokens = await readTokens(config, admin);
+  log.info({ callers: config.api.tokens.map((t) => `${t.name} (${t.role})`) }, 'API callers ready');
+  const wiring = await wireRollout({ config: () => config, etcd, lb, election, log });
+  const { engine } = wiring;
+  const shutdown = new AbortController();
   const api = createApi({
-    log,
+    log: log.child({ component: 'api' }),
     readiness,
     version: VERSION,
     leadership: () => ({ isLeader: election.isLeader(), leader: election.knownLeader()?.address ?? null }),
+    tokens: () => tokens,
+    state: apiState(() => config, etcd, wiring),
+    shutdown: shutdown.signal,
   });
   const server = await listen(api, config.api.listen);
-  releases.push(() => closeServer(server));
+  // Streams and long polls end first, so closing the server never waits on them.
+  releases.push(() => {
+    shutdown.abort();
+    return closeApiServer(server);
+  });
   log.info({ url: `http://${config.api.listen}` }, 'API listening');
-  const { engine } = await wireRollout({ config: () => config, etcd, lb, election, log });
   const enforce = () =>
     engine
       .enforceDeclaration()
@@ -153,7 +197,9 @@ async function startInto(
   releases.push(() => engine.stop());
   return async (next) => {
     await lb.applyStructure(structureFromConfig(next, process.cwd()));
+    const nextTokens = await readTokens(next, admin);
     config = next;
+    tokens = nextTokens;
     log.info({ apps: Object.keys(next.apps) }, 'declaration reloaded');
     if (election.isLeader()) await enforce();
   };

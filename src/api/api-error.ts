@@ -2,7 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { GlintError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import { ApiErrorCode } from './error-codes.ts';
-import { type HttpAnswer, httpAnswerOf } from './error-status.ts';
+import { framingAnswerOf, type HttpAnswer, httpAnswerOf } from './error-status.ts';
 
 /** Every API error is `{"error":{"code","message","details"}}`. */
 export function sendError(res: Response, status: number, code: string, message: string, details?: unknown) {
@@ -24,10 +24,8 @@ export function notFound(req: Request, res: Response) {
  */
 export function errorHandler(log: Logger, leadership: () => { leader: string | null }) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof SyntaxError && 'body' in err) {
-      return sendError(res, 400, ApiErrorCode.InvalidJson, 'the request body is not valid JSON');
-    }
-    const answer = httpAnswerOf(err, leadership().leader);
+    if (res.headersSent) return req.socket.destroy();
+    const answer = framingAnswerOf(err) ?? httpAnswerOf(err, leadership().leader);
     if (answer.status >= 500 && answer.code === ApiErrorCode.Internal) {
       log.error({ err, method: req.method, path: req.path }, 'unhandled API error');
     } else if (answer.status >= 500 && err instanceof GlintError && err.code !== ApiErrorCode.NotLeader) {

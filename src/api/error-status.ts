@@ -18,11 +18,9 @@ export const RETRY_AFTER_TRANSIENT_SEC = 5;
 export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   // 400: the request or the declaration is wrong; the message says which field and the fix.
   [ApiErrorCode.InvalidJson]: 400,
+  [ApiErrorCode.InvalidRequest]: 400,
   [ConfigErrorCode.InvalidConfig]: 400,
-  [DockerErrorCode.InvalidImageRequest]: 400,
   [DockerErrorCode.InvalidSpec]: 400,
-  [DockerErrorCode.StampMismatch]: 400,
-  [DockerErrorCode.StampMissing]: 400,
   [HealthErrorCode.InvalidHealthCheck]: 400,
   [EnvErrorCode.InvalidVariableName]: 400,
   [EnvErrorCode.ValueTooLarge]: 400,
@@ -33,10 +31,6 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [ApiErrorCode.Forbidden]: 403,
   // 404: the thing named does not exist.
   [ApiErrorCode.NotFound]: 404,
-  [DockerErrorCode.TagNotFound]: 404,
-  [DockerErrorCode.RepositoryNotFound]: 404,
-  [DockerErrorCode.ManifestNotFound]: 404,
-  [DockerErrorCode.NoStampedVersion]: 404,
   [DockerErrorCode.ContainerNotFound]: 404,
   [StateErrorCode.DeploymentNotFound]: 404,
   [DockerErrorCode.UnknownNode]: 404,
@@ -53,6 +47,22 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [RolloutErrorCode.NotRunningHere]: 409,
   [EnvErrorCode.ServiceReferenceUnresolved]: 409,
   [HealthErrorCode.Unhealthy]: 409,
+  [ApiErrorCode.IdempotencyKeyReused]: 409,
+  // 413/415/431: the request's shape, before any field is read.
+  [ApiErrorCode.PayloadTooLarge]: 413,
+  [ApiErrorCode.UnsupportedMediaType]: 415,
+  [ApiErrorCode.HeadersTooLarge]: 431,
+  // 422: well-formed, but what it names can't be deployed; the message is the resolver's
+  // (e.g. the newest stamped tags), so CI shows the reason as it is.
+  [DockerErrorCode.TagNotFound]: 422,
+  [DockerErrorCode.RepositoryNotFound]: 422,
+  [DockerErrorCode.ManifestNotFound]: 422,
+  [DockerErrorCode.NoStampedVersion]: 422,
+  [DockerErrorCode.StampMismatch]: 422,
+  [DockerErrorCode.StampMissing]: 422,
+  [DockerErrorCode.InvalidImageRequest]: 422,
+  [ApiErrorCode.ImageNotAllowed]: 422,
+  [ApiErrorCode.UnknownVersion]: 422,
   // 500: glint's own setup or stored data is wrong; the message says what to fix.
   [ApiErrorCode.Internal]: 500,
   [ConfigErrorCode.SecretMissing]: 500,
@@ -113,4 +123,45 @@ export function httpAnswerOf(err: unknown, leader: string | null): HttpAnswer {
   return status === 503
     ? { ...known, status, retryAfterSec: RETRY_AFTER_TRANSIENT_SEC }
     : { ...known, status };
+}
+
+const FRAMING: Readonly<Record<string, Omit<HttpAnswer, 'status'> & { status: number }>> = {
+  'entity.parse.failed': {
+    status: 400,
+    code: ApiErrorCode.InvalidJson,
+    message: 'the request body is not valid JSON',
+  },
+  'entity.too.large': {
+    status: 413,
+    code: ApiErrorCode.PayloadTooLarge,
+    message: 'the request body is larger than the API accepts; request bodies are small JSON objects',
+  },
+  'encoding.unsupported': {
+    status: 415,
+    code: ApiErrorCode.UnsupportedMediaType,
+    message: 'send the body without Content-Encoding',
+  },
+  'charset.unsupported': {
+    status: 415,
+    code: ApiErrorCode.UnsupportedMediaType,
+    message: 'send the body as UTF-8 JSON',
+  },
+};
+
+/**
+ * Errors raised while a request is read, before any route runs: the body parser's (by their
+ * `type`) and any other 4xx the HTTP layer raises (a path that does not decode). Pure; undefined
+ * for every other error.
+ */
+export function framingAnswerOf(err: unknown): HttpAnswer | undefined {
+  if (typeof err !== 'object' || err === null || err instanceof GlintError) return undefined;
+  const { type, status } = err as { type?: unknown; status?: unknown };
+  if (typeof type === 'string' && FRAMING[type]) return { ...FRAMING[type] };
+  if (typeof status === 'number' && status >= 400 && status < 500)
+    return {
+      status: 400,
+      code: ApiErrorCode.InvalidRequest,
+      message: 'the request could not be read (a path segment or the body is malformed)',
+    };
+  return undefined;
 }

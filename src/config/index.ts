@@ -5,7 +5,7 @@ export type { GlintConfig, GlintConfigInput } from './config-schema.ts';
 export { defineConfig } from './define-config.ts';
 export { parseDuration } from './duration.ts';
 export { ConfigErrorCode } from './error-codes.ts';
-export type { SecretSource } from './field-types.ts';
+export { budget, duration, type SecretSource } from './field-types.ts';
 export type { ConfigIssue } from './format-issues.ts';
 export { DEFAULT_CONFIG_FILE, loadConfig } from './load-config.ts';
 export { readSecret } from './read-secret.ts';

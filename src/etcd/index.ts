@@ -4,6 +4,7 @@ export {
   type WatchedApp,
 } from './config-mirror.ts';
 export { type ConfigChangeEvent, ConfigWatcher, type ConfigWatcherOptions } from './config-watcher.ts';
+export { nextDeploymentChange } from './deployment-changes.ts';
 export { fingerprintEnv } from './env-fingerprint.ts';
 export { type EnvSnapshot, resolveEnvSnapshot } from './env-snapshot.ts';
 export { EnvErrorCode, isValidVariableName, MAX_ENV_VALUE_BYTES, mergeEnvLayers } from './env-vars.ts';

@@ -145,6 +145,8 @@ export const DeploymentRecordSchema = z.object({
   state: z.enum(values(DeploymentState)),
   /** Why it was started, for people: "deploy 1.1.0 requested by the API". */
   cause: z.string().optional(),
+  /** The client's `Idempotency-Key`: a retried request finds this deployment instead of starting another. */
+  idempotencyKey: z.string().optional(),
   from: ReleaseSchema.optional(),
   to: ReleaseSchema,
   instances: z.number().int().nonnegative(),

@@ -1,4 +1,19 @@
-import type { DeploymentKind, Release } from '../etcd/index.ts';
+import type { DeploymentKind, Release, StrategySnapshot } from '../etcd/index.ts';
+
+/** What one deployment may set differently from the app's declared strategy. */
+export type StrategyOverrides = Partial<
+  Pick<
+    StrategySnapshot,
+    | 'maxSurge'
+    | 'maxUnavailable'
+    | 'minHealthyTime'
+    | 'healthyDeadline'
+    | 'progressDeadline'
+    | 'drainTimeout'
+    | 'onFailure'
+    | 'autoPromoteAfter'
+  >
+>;
 
 /** What a caller asks the engine for; the API's deploy, scale and rollback requests map onto it. */
 export type DeploymentRequest = {
@@ -9,6 +24,10 @@ export type DeploymentRequest = {
   instances?: number;
   /** deploy: canaries for this deployment, instead of the declared `strategy.canary`. */
   canary?: number;
+  /** deploy: this deployment's strategy fields instead of the declared ones. */
+  strategy?: StrategyOverrides;
+  /** A client's key for this request: a retry carrying it finds the deployment it started. */
+  idempotencyKey?: string;
   /** For people and logs: who or what asked. */
   cause?: string;
   /** A release already resolved (the declaration's); skips resolving `version`. */

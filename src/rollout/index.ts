@@ -6,7 +6,7 @@ export {
 } from './app-releases.ts';
 export { type ClassifiedInstance, classifyInstances } from './classify-instances.ts';
 export { type Drift, declarationDrift } from './declaration-drift.ts';
-export type { DeploymentRequest } from './deployment-request.ts';
+export type { DeploymentRequest, StrategyOverrides } from './deployment-request.ts';
 export { allowedEvents, DeploymentEvent, nextDeploymentState } from './deployment-state.ts';
 export { type Enforced, enforceDeclaration } from './enforce-declaration.ts';
 export { HealthTracker } from './health-tracker.ts';

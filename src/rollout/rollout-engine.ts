@@ -67,11 +67,13 @@ export class RolloutEngine {
       kind: request.kind,
       state: 'pending',
       ...(request.cause ? { cause: request.cause } : {}),
+      ...(request.idempotencyKey ? { idempotencyKey: request.idempotencyKey } : {}),
       ...(from ? { from } : {}),
       to,
       instances: request.instances ?? config.instances,
       strategy: {
         ...config.strategy,
+        ...(request.kind === 'deploy' ? request.strategy : {}),
         canary: request.kind === 'deploy' ? (request.canary ?? config.strategy.canary) : 0,
       },
       ...(request.kind === 'rotate' ? { replaceCreatedBefore: now } : {}),

@@ -2,7 +2,8 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorHandler } from '../../../src/api/api-error.ts';
-import { ApiErrorCode, createApi, HTTP_STATUS_BY_CODE } from '../../../src/api/index.ts';
+import { framingAnswerOf } from '../../../src/api/error-status.ts';
+import { ApiErrorCode, HTTP_STATUS_BY_CODE } from '../../../src/api/index.ts';
 import { ConfigErrorCode } from '../../../src/config/index.ts';
 import { DockerErrorCode } from '../../../src/docker/index.ts';
 import { GlintError, TransientError } from '../../../src/errors/index.ts';
@@ -10,6 +11,7 @@ import { EnvErrorCode, EtcdErrorCode, StateErrorCode } from '../../../src/etcd/i
 import { HealthErrorCode } from '../../../src/health/index.ts';
 import { silentLogger } from '../../../src/log/index.ts';
 import { ReleaseErrorCode, RolloutErrorCode } from '../../../src/rollout/index.ts';
+import { startApiWorld, TOKENS } from './api-world.ts';
 
 type Row = {
   name: string;
@@ -58,10 +60,16 @@ const rows: Row[] = [
     code: StateErrorCode.DeploymentInProgress,
   },
   {
-    name: 'a missing tag is 404',
-    error: new GlintError(DockerErrorCode.TagNotFound, 'no tag 9.9.9'),
-    status: 404,
+    name: 'a version that does not resolve is 422 with the resolver message',
+    error: new GlintError(DockerErrorCode.TagNotFound, 'no tag 9.9.9; newest stamped: 1.1.0, 1.0.0'),
+    status: 422,
     code: DockerErrorCode.TagNotFound,
+  },
+  {
+    name: 'a stamp mismatch is 422',
+    error: new GlintError(DockerErrorCode.StampMismatch, 'tag 1.2.0 is stamped 1.1.0'),
+    status: 422,
+    code: DockerErrorCode.StampMismatch,
   },
   {
     name: 'a bad declaration is 400 and keeps its issues',
@@ -145,25 +153,77 @@ describe('the API answers each error code with its status', () => {
 });
 
 describe('a follower', () => {
-  it('answers a write with 503 NotLeader, the leader and Retry-After', async () => {
-    const app = createApi({
-      log: silentLogger(),
-      readiness: [],
-      version: 'test',
-      leadership: () => ({ isLeader: false, leader: 'http://10.0.0.3:7070' }),
-    });
-    const follower = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => follower.once('listening', resolve));
+  it('answers an authenticated write with 503 NotLeader, the leader and Retry-After', async () => {
+    const world = await startApiWorld({ isLeader: false });
     try {
-      const port = (follower.address() as AddressInfo).port;
-      const res = await fetch(`http://127.0.0.1:${port}/v1/deployments`, { method: 'POST' });
+      const res = await world.call('POST', '/v1/apps/web/deployments', {
+        token: TOKENS.deploy,
+        body: { version: '1.1.0' },
+      });
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('1');
-      expect(await res.json()).toMatchObject({
+      expect(res.json).toMatchObject({
         error: { code: 'NotLeader', details: { leader: 'http://10.0.0.3:7070' } },
       });
+      expect(world.store.deployments.size).toBe(0);
     } finally {
-      await new Promise((resolve) => follower.close(resolve));
+      await world.close();
     }
+  });
+
+  it('still serves reads', async () => {
+    const world = await startApiWorld({ isLeader: false });
+    try {
+      const res = await world.call('GET', '/v1/apps', { token: TOKENS.read });
+      expect(res.status).toBe(200);
+      expect(res.json.apps.map((a: { name: string }) => a.name)).toEqual(['web']);
+    } finally {
+      await world.close();
+    }
+  });
+});
+
+const framingRows = [
+  {
+    name: 'a body that is not JSON',
+    err: { type: 'entity.parse.failed', status: 400 },
+    status: 400,
+    code: 'InvalidJson',
+  },
+  {
+    name: 'a body over the limit',
+    err: { type: 'entity.too.large', status: 413 },
+    status: 413,
+    code: 'PayloadTooLarge',
+  },
+  {
+    name: 'a compressed body',
+    err: { type: 'encoding.unsupported', status: 415 },
+    status: 415,
+    code: 'UnsupportedMediaType',
+  },
+  {
+    name: 'a body in another charset',
+    err: { type: 'charset.unsupported', status: 415 },
+    status: 415,
+    code: 'UnsupportedMediaType',
+  },
+  {
+    name: 'a path segment that does not decode',
+    err: Object.assign(new URIError('bad'), { status: 400 }),
+    status: 400,
+    code: 'InvalidRequest',
+  },
+];
+
+describe('errors raised while a request is read', () => {
+  it.each(framingRows)('$name', (row) => {
+    expect(framingAnswerOf(row.err)).toMatchObject({ status: row.status, code: row.code });
+  });
+
+  it('leaves every other error to the code table', () => {
+    expect(framingAnswerOf(new GlintError(ApiErrorCode.Forbidden, 'no'))).toBeUndefined();
+    expect(framingAnswerOf(new Error('boom'))).toBeUndefined();
+    expect(framingAnswerOf(Object.assign(new Error('upstream'), { status: 502 }))).toBeUndefined();
   });
 });

@@ -1,0 +1,40 @@
+/**
+ * What the API acts through. The daemon fits etcd, Docker and the rollout engine to these; unit
+ * tests of the routes use the engine over in-memory ports. No vendor type crosses.
+ */
+import type { AppConfig } from '../config/index.ts';
+import type { AppRecord, DeploymentRecord, ServiceEntry, Versioned } from '../etcd/index.ts';
+import type { RolloutEngine, RuntimeInstance } from '../rollout/index.ts';
+import type { NextRotation } from './api-views.ts';
+
+/** The engine's programmatic surface: only the leader's acts, any daemon's reads. */
+export type DeploymentControl = Pick<
+  RolloutEngine,
+  'startDeployment' | 'pause' | 'resume' | 'cancel' | 'promote' | 'get' | 'events'
+>;
+
+/** Records as stored in etcd: the same on every daemon. */
+export type StateReads = {
+  getApp(app: string): Promise<Versioned<AppRecord> | undefined>;
+  getDeployment(app: string, id: string): Promise<Versioned<DeploymentRecord> | undefined>;
+  activeDeployment(app: string): Promise<string | undefined>;
+  listDeployments(app: string, opts?: { limit?: number }): Promise<DeploymentRecord[]>;
+};
+
+/** Resolves once the stored deployment moved past `modRevision`, or the signal aborts. */
+export type DeploymentChanges = {
+  next(app: string, id: string, modRevision: number, signal: AbortSignal): Promise<void>;
+};
+
+export type ApiState = {
+  apps: () => Readonly<Record<string, AppConfig>>;
+  control: DeploymentControl;
+  state: StateReads;
+  changes: DeploymentChanges;
+  /** An app's containers on every node. */
+  instances: (app: string) => Promise<RuntimeInstance[]>;
+  /** An app's ready instances, as registered in etcd. */
+  ready: (app: string) => Promise<ServiceEntry[]>;
+  nextRotation: NextRotation;
+  clock: { now(): number };
+};

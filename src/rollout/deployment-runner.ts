@@ -111,6 +111,8 @@ export class DeploymentRunner {
       observed,
       strategy: {
         ...r.strategy,
+        // A rollback goes back to what served before: nothing of it waits for a promotion.
+        canary: r.state === 'rolling_back' ? 0 : r.strategy.canary,
         maxSurge: budgetOf(r.strategy.maxSurge),
         maxUnavailable: budgetOf(r.strategy.maxUnavailable),
       },

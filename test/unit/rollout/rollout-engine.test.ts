@@ -183,6 +183,20 @@ describe('RolloutEngine over in-memory ports', () => {
     expect(w.versions()).toEqual(['1.1.0', '1.1.0', '1.1.0']);
   });
 
+  it('a cancelled canary rolls back without waiting for a promotion', async () => {
+    const w = world({ strategy: { canary: 1, minHealthyTime: '30ms' } });
+    await deployed(w, '1.0.0');
+    const d = await w.engine.startDeployment('web', { kind: 'deploy', version: '1.1.0' });
+    await waitFor(
+      async () =>
+        (await w.engine.get('web', d.id)).status?.phase === 'AwaitingPromotion' ? true : undefined,
+      { timeoutMs: 20_000 },
+    );
+    await w.engine.cancel('web', d.id);
+    expect((await w.finished(d.id)).state).toBe('cancelled');
+    expect(w.versions()).toEqual(['1.0.0', '1.0.0', '1.0.0']);
+  });
+
   it('autoPromoteAfter promotes the canary by itself', async () => {
     const w = world({ strategy: { canary: 1, autoPromoteAfter: '100ms', minHealthyTime: '30ms' } });
     await deployed(w, '1.0.0');

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import {
   type ApiState,
   type ApiToken,
+  closeApiServer,
   createApi,
   createApiServer,
   type DeploymentChanges,
@@ -32,16 +34,26 @@ class StampedReleases extends FakeReleases {
         DockerErrorCode.TagNotFound,
         `no tag ${version} in 127.0.0.1:5000/demo-app; newest stamped tags: 1.2.0, 1.1.0, 1.0.0`,
       );
-    return super.resolve(app, version);
+    const release = await super.resolve(app, version);
+    // As the real one, the fingerprint is a hash of the env, not the env itself.
+    const fingerprint = createHash('sha256').update(JSON.stringify(release.env.values)).digest('hex');
+    return { ...release, env: { ...release.env, fingerprint } };
   }
 }
 
-/** The stored record changed: the fake store's writes show as engine events. */
-function changesOf(engine: RolloutEngine): DeploymentChanges {
+/**
+ * The stored record changed: the fake store's writes show as engine events. `waiting` counts
+ * the long polls waiting right now, so a test can act once one is held.
+ */
+function changesOf(engine: RolloutEngine): DeploymentChanges & { waiting: () => number } {
+  let waiting = 0;
   return {
+    waiting: () => waiting,
     next: (_app, id, _rev, signal) =>
       new Promise<void>((resolve) => {
+        waiting++;
         const done = () => {
+          waiting--;
           engine.events.off('deployment:updated', onRecord);
           engine.events.off('deployment:finished', onRecord);
           signal.removeEventListener('abort', done);
@@ -88,21 +100,23 @@ export async function startApiWorld(opts: { isLeader?: boolean; app?: Partial<Ap
   const registry = new FakeRegistry();
   const store = new FakeStore();
   const clock = { now: () => Date.now() };
+  const releases = new StampedReleases();
   const engine = new RolloutEngine({
     apps: () => parsed.config.apps,
     runtime,
     lb: new FakeLoadBalancer(runtime),
     registry,
     store,
-    releases: new StampedReleases(),
+    releases,
     clock,
     log: silentLogger(),
   });
+  const changes = changesOf(engine);
   const state: ApiState = {
     apps: () => parsed.config.apps,
     control: engine,
     state: store,
-    changes: changesOf(engine),
+    changes,
     instances: (app) => runtime.list(app),
     ready: async (app) => [...registry.entries.values()].filter((e) => e.app === app),
     nextRotation: () => null,
@@ -156,11 +170,23 @@ export async function startApiWorld(opts: { isLeader?: boolean; app?: Partial<Ap
     return { status: res.status, headers: res.headers, json, text };
   };
 
+  // No grace for forced closing: a stream or long poll that outlived the shutdown signal would
+  // hold the close, and the test would time out instead of passing.
   const close = async () => {
     shutdown.abort();
     await engine.stop();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeApiServer(server, 600_000);
   };
-  return { url, engine, runtime, store, registry, call, close, apps: parsed.config.apps };
+  return {
+    url,
+    engine,
+    runtime,
+    store,
+    registry,
+    releases,
+    call,
+    close,
+    waiting: changes.waiting,
+    apps: parsed.config.apps,
+  };
 }

@@ -60,7 +60,9 @@ async function underLoad(label: string, work: () => Promise<DeploymentRecord>): 
   }
   const summary = await running.result;
   console.log(formatLoad(label, summary));
-  expect(summary.requests).toBeGreaterThan(100);
+  // The load really ran through the work (a quarter of a second at 120/s at least): some of
+  // this work, a cancel rolled back at once, is over in well under a second.
+  expect(summary.requests).toBeGreaterThanOrEqual(30);
   expect(summary.byKind.post).toBeGreaterThan(0);
   expect(summary.ok2xx).toBe(summary.requests);
   return done;

@@ -54,7 +54,7 @@ function deployRequest(app: string, config: AppConfig, req: Request, res: Respon
 
 /** Apps: their state, and the writes that start a deployment of one. */
 export function appRoutes(state: ApiState): Router {
-  const r = Router();
+  const r = Router({ caseSensitive: true });
   r.get('/v1/apps', requireRole('read'), async (_req, res) => {
     const apps = Object.entries(state.apps()).sort(([a], [b]) => a.localeCompare(b));
     const facts = await Promise.all(apps.map(([name, config]) => appFacts(state, name, config)));

@@ -38,6 +38,8 @@ export type ApiDeps = {
 export function createApi(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // `/V1/...` is not `/v1/...`: the guards that look at the path and the routes must agree.
+  app.set('case sensitive routing', true);
   app.use(requestLog(deps.log));
 
   app.get('/healthz', (_req, res) => {

@@ -35,7 +35,7 @@ function waitSignal(res: Response, seconds: number, shutdown: AbortSignal): Abor
 
 /** Deployments across apps: list, read (and wait for the end), and control a running one. */
 export function deploymentRoutes(state: ApiState, shutdown: AbortSignal): Router {
-  const r = Router();
+  const r = Router({ caseSensitive: true });
   r.get('/v1/deployments', requireRole('read'), async (req, res) => {
     const query = parseRequestPart(deploymentListQuery, 'query', req.query);
     const apps = query.app ? [declaredApp(state, query.app).name] : Object.keys(state.apps());

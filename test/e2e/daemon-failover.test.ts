@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { removeTestContainers } from '../support/cleanup.ts';
 import { type DaemonProcess, readReadiness, startDaemonProcess } from '../support/daemon-process.ts';
@@ -33,11 +35,13 @@ async function leaderSeenBy(daemon: DaemonProcess, expected: string, isLeader: b
   });
 }
 
+/** A deploy with an empty body, under the daemon's own admin token: it never starts anything. */
 function write(daemon: DaemonProcess) {
-  return fetch(`${daemon.apiUrl}/v1/deployments`, {
+  const token = readFileSync(join(daemon.dir, 'api-token'), 'utf8').trim();
+  return fetch(`${daemon.apiUrl}/v1/apps/web/deployments`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ app: 'web', version: '1.0.0' }),
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({}),
   });
 }
 
@@ -61,8 +65,8 @@ it('two daemons: one leads, the follower answers writes with 503 and the leader 
   expect(await onFollower.json()).toEqual({
     error: { code: 'NotLeader', message: expect.stringContaining(a.apiUrl), details: { leader: a.apiUrl } },
   });
-  // The leader lets writes through to the routes (none is mounted here yet, hence 404, not 503).
-  expect((await write(a)).status).toBe(404);
+  // The leader lets writes through to the routes, which refuse the empty body (400, not 503).
+  expect((await write(a)).status).toBe(400);
 });
 
 it('kill -9 the leader: the follower leads after the lease expires; the old one comes back as follower', async () => {
@@ -86,5 +90,5 @@ it('kill -9 the leader: the follower leads after the lease expires; the old one 
   expect(bothLed).toBe(0);
   expect((await readReadiness(b.apiUrl)).body.isLeader).toBe(true);
   expect((await write(again)).status).toBe(503);
-  expect((await write(b)).status).toBe(404);
+  expect((await write(b)).status).toBe(400);
 });

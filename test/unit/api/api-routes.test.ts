@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { readEvents } from '../../support/sse-reader.ts';
 import { waitFor } from '../../support/wait-for.ts';
 import { type ApiWorld, startApiWorld, TOKENS } from './api-world.ts';
-import { readEvents } from './sse-reader.ts';
 
 // Generous: each test runs real rollouts (in memory) and the suite must pass on a busy machine.
 vi.setConfig({ testTimeout: 60_000 });

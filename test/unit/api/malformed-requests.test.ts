@@ -228,6 +228,15 @@ const rows: Row[] = [
   },
   // The :app and :id path parameters.
   get('NUL as app', '/v1/apps/%00', 400, 'InvalidRequest'),
+  {
+    name: 'an upper-case /V1 write',
+    method: 'POST',
+    path: '/V1/apps/web/deployments',
+    headers: json(),
+    body: '{"version":"1.0.0"}',
+    status: 404,
+    code: 'NotFound',
+  },
   get('NUL inside the app', '/v1/apps/web%00evil', 400, 'InvalidRequest'),
   get('an encoded traversal as app', '/v1/apps/..%2F..%2Fetc%2Fpasswd', 400, 'InvalidRequest'),
   get('a raw traversal', '/v1/apps/../../etc/passwd', 404, 'NotFound'),

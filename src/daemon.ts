@@ -196,8 +196,9 @@ async function startInto(
   releases.push(() => election.stop());
   releases.push(() => engine.stop());
   return async (next) => {
-    await lb.applyStructure(structureFromConfig(next, process.cwd()));
+    // Read first: a token whose secret is missing refuses the whole new declaration.
     const nextTokens = await readTokens(next, admin);
+    await lb.applyStructure(structureFromConfig(next, process.cwd()));
     config = next;
     tokens = nextTokens;
     log.info({ apps: Object.keys(next.apps) }, 'declaration reloaded');

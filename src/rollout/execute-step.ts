@@ -30,7 +30,7 @@ export type StepContext = {
  * answering within this, not up to one declared interval later. Exec and Docker probes start
  * a process each time, so they keep the declared interval.
  */
-const STARTUP_PROBE_MS = 250;
+const STARTUP_PROBE_MS = 100;
 
 /** The longest a failed instance is drained before it is taken out. */
 const DISCARD_DRAIN_MS = 5_000;
@@ -83,7 +83,7 @@ async function recorded(
   }
 }
 
-/** Create and start an instance of `release` on `node`, stage it in HAProxy, start probing it. */
+/** Create and start an instance of `release` on `node`, start probing it, stage it in HAProxy. */
 export function startInstance(ctx: StepContext, release: Release, instance: string, node: string) {
   // The env is read from etcd while the step is being recorded: both are round trips, neither
   // changes anything, and the container is only made once the record says so.
@@ -93,12 +93,7 @@ export function startInstance(ctx: StepContext, release: Release, instance: stri
     const spec = { ...(await specRead), deploymentId: ctx.writer.record.id };
     const launched = await ctx.runtime.launch(node, spec, { signal: ctx.signal });
     note({ containerId: launched.containerId, address: `${launched.host}:${launched.port}` });
-    try {
-      await ctx.lb.stage(ctx.app, { name: instance, host: launched.host, port: launched.port });
-    } catch (err) {
-      await ctx.runtime.stopAndRemove(node, launched.containerId, 0).catch(() => undefined);
-      throw err;
-    }
+    // glint's probe starts while HAProxy is being told: the app boots meanwhile anyway.
     watchInstance(ctx, {
       instance,
       node,
@@ -107,6 +102,13 @@ export function startInstance(ctx: StepContext, release: Release, instance: stri
       port: launched.port,
       startedAt: ctx.clock.now(),
     });
+    try {
+      await ctx.lb.stage(ctx.app, { name: instance, host: launched.host, port: launched.port });
+    } catch (err) {
+      ctx.health.unwatch(instance);
+      await ctx.runtime.stopAndRemove(node, launched.containerId, 0).catch(() => undefined);
+      throw err;
+    }
   });
 }
 

@@ -11,7 +11,8 @@
  *
  *   floor per cycle = launch (Docker create + start) + boot (launch end → first 200, 20 ms poll)
  *                     + (healthyThreshold − 1) × interval + minHealthyTime + drain + stop
- *   health cadence  = (ready seen − launch end) − boot − (healthyThreshold − 1) × interval − stage:
+ *   health cadence  = (ready seen − launch end) − boot − (healthyThreshold − 1) × interval
+ *                     − the part of staging that outlasted the boot:
  *                     the probe and HAProxy check landing on their 1 s grid rather than the moment
  *                     the app answers, plus ≤ one loop tick until glint reads HAProxy's verdict
  *   glint's own     = wall − Σ(floor + health cadence): recording steps in etcd, planning, ticks,
@@ -192,7 +193,7 @@ type Parts = {
   stop: number;
   /** Previous cycle's stop (or the deploy call) → this launch: a tick, planning, the start step's record. */
   toLaunch: number;
-  /** Launch → staged in HAProxy. */
+  /** Launch → staged in HAProxy (glint's probe runs meanwhile, so only what outlasts the boot waits). */
   stage: number;
   /** Ready + minHealthyTime → promote called: a tick and the promote step's record. */
   toPromote: number;
@@ -233,7 +234,9 @@ function cycles(rec: Recorder, start: number): { list: Cycle[]; problems: string
     const stage = (n.stageEnd ?? launchEnd) - launchEnd;
     const thresholds = (HEALTHY_THRESHOLD - 1) * INTERVAL_MS;
     const floor = len(n.launch) + boot + thresholds + MIN_HEALTHY_MS! + len(o?.drain) + len(o?.stop);
-    const cadence = (ready ?? launchEnd) - launchEnd - boot - thresholds - stage;
+    // glint's probe runs while the server is staged; only a stage that outlasts the boot holds
+    // up HAProxy's check, and that excess is glint's own.
+    const cadence = (ready ?? launchEnd) - launchEnd - boot - thresholds - Math.max(0, stage - boot);
     const next = fresh[k + 1];
     const sequential = !next || !o?.stop || next.launch![0] >= o.stop[1] - 1;
     const parts: Parts = {

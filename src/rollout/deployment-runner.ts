@@ -20,6 +20,8 @@ type Target = { release: Release | undefined; instances: number };
 
 /** How often the loop looks again while nothing wakes it; the health probes set the real pace. */
 const TICK_MS = 250;
+/** How often HAProxy's checks are read while only they hold up an instance that is healthy. */
+const LB_CHECK_POLL_MS = 50;
 /** A step that failed this many times on one instance fails the deployment. */
 const MAX_STEP_FAILURES = 3;
 /** Backoff after a failed step: 1 s, 2 s, 4 s (capped by MAX_STEP_FAILURES). */
@@ -72,7 +74,8 @@ export class DeploymentRunner {
       this.#execute(plan.steps, target, containers);
       if (await this.#react(plan)) continue;
       await this.#saveStatus(plan);
-      await this.#sleep(plan.requeueAt);
+      const waiting = this.#awaitingLbCheck(containers, servers);
+      await this.#sleep(plan.requeueAt, waiting.length > 0 ? () => this.#lbCheckPassed(waiting) : undefined);
     }
     return this.record;
   }
@@ -334,10 +337,37 @@ export class DeploymentRunner {
     }
   }
 
-  #sleep(until: number | undefined): Promise<void> {
+  /** Running instances glint's probe calls healthy while HAProxy's check has not passed yet. */
+  #awaitingLbCheck(containers: RuntimeInstance[], servers: BackendServer[]): string[] {
+    const passed = new Set(servers.filter((s) => s.checkPassed).map((s) => s.name));
+    const present = new Set(servers.filter((s) => s.state !== 'maint').map((s) => s.name));
+    return containers
+      .filter((c) => c.running && present.has(c.instance) && !passed.has(c.instance))
+      .filter((c) => this.ctx.health.get(c.instance)?.healthyAt !== undefined)
+      .map((c) => c.instance);
+  }
+
+  /** True once HAProxy's check passed for one of `names`, noting when it was seen. */
+  async #lbCheckPassed(names: string[]): Promise<boolean> {
+    const servers = await this.ctx.lb.servers(this.ctx.app, { signal: this.ctx.signal }).catch(() => []);
+    const now = this.ctx.clock.now();
+    const passed = servers.filter((s) => names.includes(s.name) && s.checkPassed);
+    for (const s of passed) if (!this.#lbPassedAt.has(s.name)) this.#lbPassedAt.set(s.name, now);
+    return passed.length > 0;
+  }
+
+  /**
+   * Until `until`, the tick, a wake or the abort. With `poll`, also until it says so, asked
+   * every LB_CHECK_POLL_MS: while only HAProxy's check holds up an instance glint's probe calls
+   * healthy, the moment both agree starts `minHealthyTime`, and a full tick (Docker included)
+   * at that pace would cost far more than reading HAProxy.
+   */
+  #sleep(until: number | undefined, poll?: () => Promise<boolean>): Promise<void> {
     const ms = Math.max(10, Math.min(TICK_MS, (until ?? Number.POSITIVE_INFINITY) - this.ctx.clock.now()));
     return new Promise((resolve) => {
+      let settled = false;
       const done = () => {
+        settled = true;
         clearTimeout(timer);
         this.ctx.signal.removeEventListener('abort', done);
         this.#wake = () => {};
@@ -346,6 +376,13 @@ export class DeploymentRunner {
       const timer = setTimeout(done, ms);
       this.#wake = done;
       this.ctx.signal.addEventListener('abort', done, { once: true });
+      if (!poll) return;
+      void (async () => {
+        while (!settled) {
+          await new Promise((r) => setTimeout(r, LB_CHECK_POLL_MS));
+          if (!settled && (await poll())) done();
+        }
+      })();
     });
   }
 }

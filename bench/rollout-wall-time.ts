@@ -13,8 +13,9 @@
  *                     + (healthyThreshold − 1) × interval + minHealthyTime + drain + stop
  *   health cadence  = (ready seen − launch end) − boot − (healthyThreshold − 1) × interval
  *                     − the part of staging that outlasted the boot:
- *                     the probe and HAProxy check landing on their 1 s grid rather than the moment
- *                     the app answers, plus ≤ one loop tick until glint reads HAProxy's verdict
+ *                     the probe (100 ms until it first passes) and HAProxy's check (100 ms while
+ *                     down, then its 1 s inter) landing after the moment the app answers, plus
+ *                     ≤ 50 ms until glint reads HAProxy's verdict
  *   glint's own     = wall − Σ(floor + health cadence): recording steps in etcd, planning, ticks,
  *                     HAProxy runtime commands, registry writes, resolving the release
  *
@@ -415,7 +416,7 @@ async function main(): Promise<void> {
     }
     console.log(
       '  floor = Σ per instance: Docker create+start + app boot (first 200, 20 ms poll) + (healthyThreshold − 1) × interval' +
-        ' + minHealthyTime + drain + stop; health cadence = waiting for the 1 s probe/check grid beyond the floor;' +
+        ' + minHealthyTime + drain + stop; health cadence = waiting for the probe and check to land beyond the floor;' +
         " glint own = wall − floor − health cadence (timers around the engine's ports; a few ms per cycle approximate)",
     );
     console.log(

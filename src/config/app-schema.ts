@@ -87,6 +87,26 @@ export const routingSchema = z.strictObject({
     .default([]),
 });
 
+/**
+ * What an app's containers may do beyond glint's baseline (every capability dropped, no new
+ * privileges). Only the declaration sets these; no API request reaches them.
+ */
+export const securitySchema = z.strictObject({
+  /** `uid`, `uid:gid` or a user name known to the image. */
+  user: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/,
+      "expected a user such as '1000' or '1000:1000'",
+    )
+    .optional(),
+  readOnlyRootFilesystem: z.boolean().optional(),
+  /** Capabilities given back after dropping all, e.g. ['NET_BIND_SERVICE']. */
+  capAdd: z
+    .array(z.string().regex(/^[A-Z][A-Z_]*$/, "expected a capability name such as 'NET_BIND_SERVICE'"))
+    .optional(),
+});
+
 export const appSchema = z.strictObject({
   /** Repository without tag or digest; the version is chosen per deploy. */
   image: z
@@ -128,6 +148,7 @@ export const appSchema = z.strictObject({
   strategy: strategySchema.prefault({}),
   rotation: rotationSchema.prefault({}),
   routing: routingSchema.prefault({}),
+  security: securitySchema.optional(),
 });
 
 export type AppConfig = z.output<typeof appSchema>;

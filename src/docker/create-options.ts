@@ -52,7 +52,10 @@ export function containerLabels(spec: InstanceSpec): Record<string, string> {
 /**
  * The engine's create request for an instance: created from the digest, app port published on
  * the host IP with an ephemeral host port, no restart policy (glint heals, Docker must not race
- * it), an init process so SIGTERM reaches the app, and the stop timeout.
+ * it), an init process so SIGTERM reaches the app, and the stop timeout. Every container drops
+ * all capabilities and may gain no new privileges; the app's declared `security` adds back
+ * capabilities, sets the user and a read-only root filesystem. Nothing else reaches privileges
+ * (no privileged mode, mounts, devices or network mode).
  */
 export function buildCreateOptions(spec: InstanceSpec): ContainerCreateOptions {
   validate(spec);
@@ -67,7 +70,12 @@ export function buildCreateOptions(spec: InstanceSpec): ContainerCreateOptions {
     ExposedPorts: { [port]: {} },
     StopSignal: 'SIGTERM',
     StopTimeout: Math.max(1, Math.ceil(spec.stopTimeoutMs / 1000)),
+    ...(spec.security?.user ? { User: spec.security.user } : {}),
     HostConfig: {
+      SecurityOpt: ['no-new-privileges:true'],
+      CapDrop: ['ALL'],
+      ...(spec.security?.capAdd?.length ? { CapAdd: [...spec.security.capAdd] } : {}),
+      ...(spec.security?.readOnlyRootFilesystem ? { ReadonlyRootfs: true } : {}),
       PortBindings: { [port]: [{ HostIp: spec.hostIp, HostPort: '' }] },
       RestartPolicy: { Name: 'no' },
       Init: true,

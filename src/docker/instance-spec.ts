@@ -18,6 +18,8 @@ export type InstanceSpec = {
   labels: Readonly<Record<string, string>>;
   /** Between SIGTERM and SIGKILL on stop, ms. */
   stopTimeoutMs: number;
+  /** The app's declared exceptions to the baseline (all capabilities dropped, no new privileges). */
+  security?: { user?: string; readOnlyRootFilesystem?: boolean; capAdd?: readonly string[] };
   /** The deployment that created the container; not part of the hash. */
   deploymentId?: string;
   /** Where env came from; informational, not part of the hash (env already is). */

@@ -13,7 +13,8 @@ export function canonicalJson(value: unknown): string {
 
 /**
  * The desired-state fingerprint stamped as `glint.spec`. It covers what the container is made
- * of: app, image digest, env, ports, resources, health, extra labels and stop timeout. It leaves
+ * of: app, image digest, env, ports, resources, health, extra labels, stop timeout and
+ * declared security settings. It leaves
  * out the instance id (all instances of one spec share a hash), the deployment id (redeploying
  * the same spec is not drift) and config provenance (the env it produced is already in).
  */
@@ -30,6 +31,8 @@ export function computeSpecHash(spec: InstanceSpec): string {
     health: spec.health,
     labels: spec.labels,
     stopTimeoutMs: spec.stopTimeoutMs,
+    // Absent when nothing is declared, so apps without settings keep the hashes they had.
+    security: spec.security,
   };
   return createHash('sha256').update(canonicalJson(material)).digest('hex').slice(0, 32);
 }

@@ -115,6 +115,7 @@ export class AppReleases implements ReleaseSource {
       health: config.health,
       labels: { ...(this.opts.extraLabels ?? {}), ...config.labels },
       stopTimeoutMs: config.strategy.stopTimeout,
+      ...(config.security ? { security: config.security } : {}),
       config: { fingerprint: release.env.fingerprint, revision: release.env.readRevision },
     };
   }

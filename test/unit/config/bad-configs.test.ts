@@ -35,6 +35,30 @@ type Row = { name: string; breakIt: (c: Draft) => void; path: string; says: RegE
 
 const rows: Row[] = [
   {
+    name: 'privileged mode asked for under security',
+    breakIt: (c) => {
+      c.apps.web.security = { privileged: true };
+    },
+    path: 'apps.web.security.privileged',
+    says: /unknown key 'privileged'/,
+  },
+  {
+    name: 'a capability in lower case',
+    breakIt: (c) => {
+      c.apps.web.security = { capAdd: ['net_bind_service'] };
+    },
+    path: 'apps.web.security.capAdd[0]',
+    says: /NET_BIND_SERVICE/,
+  },
+  {
+    name: 'a user with a shell in it',
+    breakIt: (c) => {
+      c.apps.web.security = { user: 'root; rm -rf /' };
+    },
+    path: 'apps.web.security.user',
+    says: /expected a user such as '1000'/,
+  },
+  {
     name: 'unknown top-level key',
     breakIt: (c) => {
       c.dockr = {};

@@ -41,6 +41,30 @@ describe('buildCreateOptions', () => {
     expect(options.StopSignal).toBe('SIGTERM');
   });
 
+  it('drops every capability and forbids new privileges, whatever the spec says', () => {
+    expect(options.HostConfig).toMatchObject({ SecurityOpt: ['no-new-privileges:true'], CapDrop: ['ALL'] });
+    expect(options.HostConfig).not.toHaveProperty('CapAdd');
+    expect(options.HostConfig).not.toHaveProperty('Privileged');
+    expect(options.HostConfig).not.toHaveProperty('Binds');
+    expect(options.HostConfig).not.toHaveProperty('NetworkMode');
+    expect(options).not.toHaveProperty('User');
+  });
+
+  it("applies the app's declared user, capabilities and read-only root filesystem", () => {
+    const secured = buildCreateOptions(
+      specFixture({
+        security: { user: '1000:1000', readOnlyRootFilesystem: true, capAdd: ['NET_BIND_SERVICE'] },
+      }),
+    );
+    expect(secured.User).toBe('1000:1000');
+    expect(secured.HostConfig).toMatchObject({
+      SecurityOpt: ['no-new-privileges:true'],
+      CapDrop: ['ALL'],
+      CapAdd: ['NET_BIND_SERVICE'],
+      ReadonlyRootfs: true,
+    });
+  });
+
   it('passes env sorted, as NAME=value', () => {
     expect(options.Env).toEqual(['GREETING=hi', 'PORT=8080']);
   });

@@ -27,6 +27,11 @@ const changes: Change[] = [
   { name: 'an extra label', change: (s) => ({ ...s, labels: { ...s.labels, tier: 'front' } }) },
   { name: 'stop timeout', change: (s) => ({ ...s, stopTimeoutMs: 20_000 }) },
   { name: 'app name', change: (s) => ({ ...s, app: 'api' }) },
+  { name: 'declared security', change: (s) => ({ ...s, security: { user: '1000' } }) },
+  {
+    name: 'an added capability',
+    change: (s) => ({ ...s, security: { capAdd: ['NET_BIND_SERVICE'] } }),
+  },
 ];
 
 const neutral: Change[] = [

@@ -444,7 +444,4 @@ try {
   process.exitCode = 1;
 } finally {
   await removeTestContainers({ runId: process.env.GLINT_TEST_RUN, suite: SUITE });
-  // Something of the stack keeps the event loop alive after close(); a bench ends when it has
-  // printed and cleaned up.
-  process.exit(process.exitCode ?? 0);
 }

@@ -64,8 +64,11 @@ export async function startRolloutStack(
   let etcdHandle: EtcdHandle | undefined;
   let engine: RolloutEngine | undefined;
   let etcd: EtcdClient | undefined;
+  let serviceRegistry: EtcdServiceRegistry | undefined;
   const close = async () => {
     await engine?.stop();
+    // Its lease's keepalive would hold the process open after everything else ended.
+    await serviceRegistry?.close();
     etcd?.close();
     await removeTestContainers({ runId: testRunId(), suite });
     rmSync(runDir, { recursive: true, force: true });
@@ -91,11 +94,12 @@ export async function startRolloutStack(
     etcd = await connectEtcd({ endpoints: [etcdHandle.endpoint], prefix: '/glint' });
     const nodes = new DockerNodes([{ name: 'local', engine: new DockerEngine(), hostIp: '127.0.0.1' }]);
     const store = new EtcdStateStore(etcd);
+    serviceRegistry = new EtcdServiceRegistry(etcd);
     engine = new RolloutEngine({
       apps: () => config.apps,
       runtime: nodes,
       lb,
-      registry: new EtcdServiceRegistry(etcd),
+      registry: serviceRegistry,
       store,
       releases: new AppReleases({
         apps: () => config.apps,

@@ -41,6 +41,8 @@ export class DeploymentRunner {
   readonly #failures = new Map<string, { count: number; retryAt: number }>();
   #failure: DeploymentError | undefined;
   #wake: () => void = () => {};
+  /** A wake that came while the loop was busy: the next sleep returns at once. */
+  #wakePending = false;
 
   constructor(private readonly ctx: StepContext) {}
 
@@ -55,6 +57,7 @@ export class DeploymentRunner {
 
   /** Look again now (a command changed the record, a probe changed its verdict). */
   wake(): void {
+    this.#wakePending = true;
     this.#wake();
   }
 
@@ -364,10 +367,15 @@ export class DeploymentRunner {
    */
   #sleep(until: number | undefined, poll?: () => Promise<boolean>): Promise<void> {
     const ms = Math.max(10, Math.min(TICK_MS, (until ?? Number.POSITIVE_INFINITY) - this.ctx.clock.now()));
+    if (this.#wakePending) {
+      this.#wakePending = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       let settled = false;
       const done = () => {
         settled = true;
+        this.#wakePending = false;
         clearTimeout(timer);
         this.ctx.signal.removeEventListener('abort', done);
         this.#wake = () => {};

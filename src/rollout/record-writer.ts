@@ -2,15 +2,25 @@ import { type DeploymentRecord, isTerminal, type Versioned } from '../etcd/index
 
 import type { Clock, DeploymentStore } from './ports.ts';
 
+type Pending = {
+  change: (record: DeploymentRecord) => DeploymentRecord;
+  resolve: (record: DeploymentRecord) => void;
+  reject: (err: unknown) => void;
+};
+
 /**
  * The one writer of a deployment's record while it runs. Changes are applied in call order and
- * each is a compare-and-swap on the revision this writer last wrote, so a second writer (a
+ * each write is a compare-and-swap on the revision this writer last wrote, so a second writer (a
  * deposed leader, a stray daemon) makes the next write fail instead of being overwritten.
+ *
+ * Changes that arrive while a write is in flight go out together in the next one (group
+ * commit): three instances started in one tick cost one or two round trips to etcd, not three,
+ * and each caller still learns only once its change is stored.
  */
 export class RecordWriter {
   #current: Versioned<DeploymentRecord>;
-  /** The tail of the chain of writes; each waits for the one before it. */
-  #tail: Promise<unknown> = Promise.resolve();
+  #pending: Pending[] = [];
+  #flushing = false;
 
   constructor(
     initial: Versioned<DeploymentRecord>,
@@ -24,26 +34,53 @@ export class RecordWriter {
     return this.#current.record;
   }
 
-  /** Applies `change` to the newest record and stores it; a change that returns the same object writes nothing. */
+  /**
+   * Applies `change` to the newest record and stores it; resolves once stored, with the record
+   * as written. A change that returns the same object writes nothing; one that throws is
+   * rejected alone.
+   */
   update(change: (record: DeploymentRecord) => DeploymentRecord): Promise<DeploymentRecord> {
-    const write = this.#tail.then(async () => {
-      const before = this.#current.record;
-      const changed = change(before);
-      if (changed === before) return before;
-      const next = { ...changed, updatedAt: new Date(this.clock.now()).toISOString() };
-      if (isTerminal(next.state)) {
-        this.#current = await this.store.finishDeployment(next, {
-          expectedModRevision: this.#current.modRevision,
-        });
-      } else {
-        const modRevision = await this.store.updateDeployment(next, {
-          expectedModRevision: this.#current.modRevision,
-        });
-        this.#current = { record: next, modRevision };
-      }
-      return this.#current.record;
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ change, resolve, reject });
+      if (this.#flushing) return;
+      this.#flushing = true;
+      // Changes made in the same turn of the event loop join the first write.
+      queueMicrotask(() => void this.#flush());
     });
-    this.#tail = write.catch(() => undefined);
-    return write;
+  }
+
+  async #flush(): Promise<void> {
+    while (this.#pending.length > 0) {
+      const batch = this.#pending.splice(0);
+      const before = this.#current.record;
+      let record = before;
+      const applied: Pending[] = [];
+      for (const p of batch) {
+        try {
+          record = p.change(record);
+          applied.push(p);
+        } catch (err) {
+          p.reject(err);
+        }
+      }
+      try {
+        if (record !== before) await this.#write(record);
+        for (const p of applied) p.resolve(this.#current.record);
+      } catch (err) {
+        for (const p of applied) p.reject(err);
+      }
+    }
+    this.#flushing = false;
+  }
+
+  async #write(changed: DeploymentRecord): Promise<void> {
+    const next = { ...changed, updatedAt: new Date(this.clock.now()).toISOString() };
+    const expectedModRevision = this.#current.modRevision;
+    if (isTerminal(next.state)) {
+      this.#current = await this.store.finishDeployment(next, { expectedModRevision });
+      return;
+    }
+    const modRevision = await this.store.updateDeployment(next, { expectedModRevision });
+    this.#current = { record: next, modRevision };
   }
 }

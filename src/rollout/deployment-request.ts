@@ -30,6 +30,8 @@ export type DeploymentRequest = {
   idempotencyKey?: string;
   /** For people and logs: who or what asked. */
   cause?: string;
+  /** rotate: replace only instances created before this instant (epoch ms); default: the deployment's start. */
+  replaceCreatedBefore?: number;
   /** A release already resolved (the declaration's); skips resolving `version`. */
   release?: Release;
 };

@@ -1,0 +1,1 @@
+export { GlintMetrics, type MetricsSources } from './glint-metrics.ts';

@@ -9,5 +9,9 @@ export {
 export { type CronDecision, type CronRotationPlan, planCronRotation } from './plan-cron-rotation.ts';
 export { RotationSkipReason, RotationTrigger } from './rotation-reasons.ts';
 export { type RotationRecord, RotationRecordSchema, type RotationRun } from './rotation-record.ts';
-export { type NextRotation, RotationScheduler, type RotationSchedulerDeps } from './rotation-scheduler.ts';
+export {
+  RotationScheduler,
+  type RotationSchedulerDeps,
+  type ScheduledRotation,
+} from './rotation-scheduler.ts';
 export { EtcdRotationStore, type RotationStore } from './rotation-store.ts';

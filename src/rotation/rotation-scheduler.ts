@@ -27,14 +27,14 @@ export type RotationSchedulerDeps = {
   maxSleepMs?: number;
 };
 
-export type NextRotation = { at: string; trigger: RotationTrigger };
+export type ScheduledRotation = { at: string; trigger: RotationTrigger };
 
 type AppSlot = {
   schedule: CronSchedule | undefined;
   timer?: NodeJS.Timeout;
   looking?: Promise<void>;
   lookAgain?: boolean;
-  next?: NextRotation;
+  next?: ScheduledRotation;
   /** The active deployment a maxAge rotation last waited for, so the wait is logged once. */
   waitingFor?: string;
 };
@@ -108,8 +108,8 @@ export class RotationScheduler {
   }
 
   /** Each scheduled app's next rotation (cron slot or first instance due), for the API. */
-  nextRuns(): Record<string, NextRotation> {
-    const out: Record<string, NextRotation> = {};
+  nextRuns(): Record<string, ScheduledRotation> {
+    const out: Record<string, ScheduledRotation> = {};
     for (const [name, slot] of this.#apps) if (slot.next) out[name] = slot.next;
     return out;
   }
@@ -280,7 +280,7 @@ export class RotationScheduler {
       const message =
         active === undefined
           ? `the cron rotation could not start: ${err instanceof Error ? err.message : String(err)}`
-          : `the cron rotation was skipped: deployment ${active} is active and replaces instances itself`;
+          : `the cron rotation was skipped: deployment ${active} of the app is active (one at a time); the next slot runs as usual`;
       log[active === undefined ? 'error' : 'info']({ app, reason, activeDeploymentId: active }, message);
       outcome = { reason, message };
     }

@@ -22,6 +22,7 @@ import {
 } from './etcd/index.ts';
 import { connectLoadBalancer, structureFromConfig } from './lb/index.ts';
 import type { Logger } from './log/index.ts';
+import { GlintMetrics } from './metrics/index.ts';
 import { engineFor, type RolloutWiring, wireRollout } from './rollout-wiring.ts';
 
 export type Daemon = {
@@ -165,6 +166,21 @@ async function startInto(
   log.info({ callers: config.api.tokens.map((t) => `${t.name} (${t.role})`) }, 'API callers ready');
   const wiring = await wireRollout({ config: () => config, etcd, lb, election, log });
   const { engine } = wiring;
+  const enforcedAt = new Map<string, number>();
+  const metrics = new GlintMetrics({
+    isLeader: () => election.isLeader(),
+    readyInstances: async () =>
+      Object.fromEntries(
+        await Promise.all(
+          Object.keys(config.apps).map(
+            async (app) => [app, (await wiring.registry.list(app)).length] as const,
+          ),
+        ),
+      ),
+    reconcileLag: () =>
+      Object.fromEntries([...enforcedAt].map(([app, at]) => [app, (Date.now() - at) / 1000])),
+  });
+  engine.events.on('deployment:finished', (r) => metrics.deploymentEnded(r));
   const shutdown = new AbortController();
   const api = createApi({
     log: log.child({ component: 'api' }),
@@ -174,6 +190,10 @@ async function startInto(
     tokens: () => tokens,
     state: apiState(() => config, etcd, wiring),
     shutdown: shutdown.signal,
+    metrics: {
+      scrape: () => metrics.scrape(),
+      answered: (method, route, status, seconds) => metrics.apiAnswered(method, route, status, seconds),
+    },
   });
   const server = await listen(api, config.api.listen);
   // Streams and long polls end first, so closing the server never waits on them.
@@ -186,7 +206,10 @@ async function startInto(
     engine
       .enforceDeclaration()
       .then((results) => {
-        for (const r of results) log.info({ app: r.app, action: r.action }, r.detail);
+        for (const r of results) {
+          log.info({ app: r.app, action: r.action }, r.detail);
+          if (r.action !== 'error') enforcedAt.set(r.app, Date.now());
+        }
       })
       .catch((err) => log.error({ err }, 'could not bring the apps to their declaration'));
   election.on('elected', () => void enforce());

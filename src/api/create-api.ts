@@ -10,6 +10,7 @@ import { EventStream, type EventStreamOptions } from './event-stream.ts';
 import { openApiDocument } from './openapi-document.ts';
 import { checkReadiness, type ReadinessCheck } from './readiness.ts';
 import { requestLog } from './request-log.ts';
+import { type AnswerObserver, requestTiming } from './request-timing.ts';
 import { requireJsonBody } from './require-json-body.ts';
 import { requireLeaderForWrites } from './require-leader.ts';
 
@@ -28,11 +29,14 @@ export type ApiDeps = {
   /** Aborted when the daemon stops: event streams end and long polls answer. */
   shutdown: AbortSignal;
   events?: EventStreamOptions;
+  /** Prometheus: `/metrics` (no token, like `/healthz`) and the time of each answer. */
+  metrics?: { scrape: () => Promise<{ contentType: string; body: string }>; answered: AnswerObserver };
 };
 
 /**
  * The daemon's HTTP surface. `/healthz` says the process serves; `/readyz` says its
- * dependencies (Docker, etcd) answer, so an orchestrator can wait on it. Everything else needs
+ * dependencies (Docker, etcd) answer, so an orchestrator can wait on it; `/metrics` is for
+ * Prometheus. Everything else needs
  * a bearer token: `/v1` (apps, deployments, events) and `/openapi.json`.
  */
 export function createApi(deps: ApiDeps): Express {
@@ -41,6 +45,14 @@ export function createApi(deps: ApiDeps): Express {
   // `/V1/...` is not `/v1/...`: the guards that look at the path and the routes must agree.
   app.set('case sensitive routing', true);
   app.use(requestLog(deps.log));
+  const metrics = deps.metrics;
+  if (metrics) {
+    app.use(requestTiming(metrics.answered));
+    app.get('/metrics', async (_req, res) => {
+      const { contentType, body } = await metrics.scrape();
+      res.type(contentType).send(body);
+    });
+  }
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', version: deps.version });

@@ -14,6 +14,7 @@ import { DockerErrorCode } from '../../../src/docker/index.ts';
 import { GlintError } from '../../../src/errors/index.ts';
 import type { Release } from '../../../src/etcd/index.ts';
 import { type Logger, silentLogger } from '../../../src/log/index.ts';
+import { GlintMetrics } from '../../../src/metrics/index.ts';
 import { RolloutEngine } from '../../../src/rollout/index.ts';
 import {
   FakeLoadBalancer,
@@ -129,6 +130,11 @@ export async function startApiWorld(
     { name: 'ci', role: 'deploy', token: TOKENS.deploy },
     { name: 'dashboard', role: 'read', token: TOKENS.read },
   ];
+  const metrics = new GlintMetrics({
+    isLeader: () => opts.isLeader !== false,
+    readyInstances: async () => ({ web: (await state.ready('web')).length }),
+  });
+  engine.events.on('deployment:finished', (r) => metrics.deploymentEnded(r));
   const shutdown = new AbortController();
   const handler = createApi({
     log: opts.log ?? silentLogger(),
@@ -142,6 +148,10 @@ export async function startApiWorld(
     state,
     shutdown: shutdown.signal,
     events: { heartbeatMs: 60_000 },
+    metrics: {
+      scrape: () => metrics.scrape(),
+      answered: (method, route, status, seconds) => metrics.apiAnswered(method, route, status, seconds),
+    },
   });
   const server = createApiServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -15,6 +15,8 @@ export type CronRotationInput = {
   lastSlot: number | undefined;
   /** When this daemon became leader: slots before it were missed, not merely due. */
   leaderSince: number;
+  /** When a reload added or changed this schedule here: nothing before it is owed. */
+  scheduledSince?: number | undefined;
   now: number;
   /** How late a slot may still run; older ones are skipped with a reason. */
   missedWindow: number;
@@ -45,16 +47,16 @@ const iso = (at: number) => new Date(at).toISOString();
 
 /**
  * Whether a cron rotation is due at `now`. Several slots passed since the last one collapse
- * into one run for the newest; without a record nothing before this daemon led counts, since
- * no rotation was ever owed.
+ * into one run for the newest; without a record nothing before this daemon led counts, and
+ * nothing before a reload that brought the schedule, since no rotation was owed then.
  */
 export function planCronRotation(input: CronRotationInput): CronRotationPlan {
-  const { schedule, lastSlot, leaderSince, now, missedWindow } = input;
+  const { schedule, lastSlot, leaderSince, scheduledSince, now, missedWindow } = input;
   if (!schedule) return { decision: { action: 'wait' } };
   const next = schedule.nextAfter(now);
   const plan = (decision: CronDecision): CronRotationPlan =>
     next === undefined ? { decision } : { decision, nextRunAt: next };
-  const slot = latestSlot(schedule, lastSlot ?? leaderSince, now);
+  const slot = latestSlot(schedule, Math.max(lastSlot ?? leaderSince, scheduledSince ?? 0), now);
   if (slot === undefined) return plan({ action: 'wait' });
   const missed = slot < leaderSince;
   if (now - slot <= missedWindow) return plan({ action: 'run', slot, missed });

@@ -31,6 +31,8 @@ export type ScheduledRotation = { at: string; trigger: RotationTrigger };
 
 type AppSlot = {
   schedule: CronSchedule | undefined;
+  /** Set when a reload added or changed the schedule: slots before it are not owed. */
+  scheduledSince?: number;
   timer?: NodeJS.Timeout;
   looking?: Promise<void>;
   lookAgain?: boolean;
@@ -75,12 +77,16 @@ export class RotationScheduler {
     if (this.#running) return;
     this.#running = true;
     this.#leaderSince = this.#deps.clock.now();
-    this.reload();
+    this.#sync(undefined);
   }
 
   /** Picks up the current declaration: new, changed and removed apps and schedules. */
   reload(): void {
-    if (!this.#running) return;
+    if (this.#running) this.#sync(this.#deps.clock.now());
+  }
+
+  /** At election a schedule is inherited (missed slots are owed); after a reload a new one starts now. */
+  #sync(changedAt: number | undefined): void {
     const apps = this.#deps.apps();
     for (const [name, slot] of this.#apps)
       if (!hasRotation(apps[name])) {
@@ -93,7 +99,11 @@ export class RotationScheduler {
       const known = this.#apps.get(name);
       const same = known?.schedule?.expression === cron && known?.schedule?.timezone === timezone;
       const slot: AppSlot = known ?? { schedule: undefined };
-      if (!same) slot.schedule = cron ? cronSchedule(cron, timezone) : undefined;
+      if (!same) {
+        slot.schedule = cron ? cronSchedule(cron, timezone) : undefined;
+        if (changedAt === undefined) delete slot.scheduledSince;
+        else slot.scheduledSince = changedAt;
+      }
       this.#apps.set(name, slot);
       this.#look(name);
     }
@@ -156,6 +166,7 @@ export class RotationScheduler {
       schedule: slot.schedule,
       lastSlot: stored?.record.lastSlot === undefined ? undefined : Date.parse(stored.record.lastSlot),
       leaderSince: this.#leaderSince,
+      scheduledSince: slot.scheduledSince,
       now,
       missedWindow: this.#deps.missedWindowMs,
     });

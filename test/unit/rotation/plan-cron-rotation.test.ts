@@ -14,6 +14,7 @@ type Row = {
   every?: 'daily' | '5s' | 'none';
   lastSlot?: number;
   leaderSince: number;
+  scheduledSince?: number;
   now: number;
   want: { action: string; slot?: number; missed?: boolean; reason?: string; next?: number };
 };
@@ -44,6 +45,10 @@ const rows: Row[] = [
     leaderSince: T + 5 * h, now: T + 5 * h, want: { action: 'skip', slot: T, missed: true, reason: RotationSkipReason.MissedBeyondWindow, next: T + d } },
   { name: 'a timer that fires a little early waits for its slot', every: '5s', lastSlot: T - 5 * s,
     leaderSince: T - h, now: T - 1, want: { action: 'wait', next: T } },
+  { name: 'a schedule a reload brought owes nothing from before it', lastSlot: T - d, leaderSince: T - 2 * d,
+    scheduledSince: T + 10 * m, now: T + 20 * m, want: { action: 'wait', next: T + d } },
+  { name: 'a schedule a reload brought runs its first slot after it', lastSlot: T - d, leaderSince: T - 2 * d,
+    scheduledSince: T - 10 * m, now: T + s, want: { action: 'run', slot: T, missed: false, next: T + d } },
   { name: 'an app without a cron has nothing to run', every: 'none', lastSlot: T - d, leaderSince: T - d,
     now: T + s, want: { action: 'wait' } },
 ];
@@ -56,6 +61,7 @@ describe('planCronRotation', () => {
       schedule: schedules[row.every ?? 'daily'],
       lastSlot: row.lastSlot,
       leaderSince: row.leaderSince,
+      scheduledSince: row.scheduledSince,
       now: row.now,
       missedWindow: h,
     });

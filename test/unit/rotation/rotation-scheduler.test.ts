@@ -228,6 +228,17 @@ describe('RotationScheduler: lifecycle', () => {
     expect(rotations.nextRuns()).toEqual({});
   });
 
+  it('a schedule brought by a reload does not run a slot that passed before it', async () => {
+    vi.setSystemTime(T - 30 * m);
+    const x = track(scheduler({ rotation: { maxAge: '48h' } }));
+    x.rotations.start();
+    await vi.advanceTimersByTimeAsync(40 * m);
+    x.reload({ cron: '0 3 * * *', maxAge: '48h' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(x.started).toEqual([]);
+    expect(x.rotations.nextRun('web')).toBe('2026-12-03T03:00:00.000Z');
+  });
+
   it('reload takes a changed schedule and forgets a removed one', async () => {
     const x = track(scheduler({ rotation: { cron: '0 3 * * *' } }));
     x.rotations.start();

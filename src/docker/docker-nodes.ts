@@ -39,9 +39,19 @@ export class DockerNodes {
   readonly #nodes = new Map<string, DockerNode & { runtime: DockerRuntime }>();
   readonly #credentials: RegistryCredentials;
   readonly #log: Logger;
+  readonly #scope: string[];
 
-  constructor(nodes: DockerNode[], opts: { credentials?: RegistryCredentials; logger?: Logger } = {}) {
+  /**
+   * `scope`: labels a container must carry to be listed, beyond glint's own and the app's, so
+   * that two users of one engine with the same app name (two test suites side by side) never
+   * take each other's containers. The specs this runtime launches must carry them too.
+   */
+  constructor(
+    nodes: DockerNode[],
+    opts: { credentials?: RegistryCredentials; logger?: Logger; scope?: Record<string, string> } = {},
+  ) {
     this.#log = opts.logger ?? silentLogger();
+    this.#scope = Object.entries(opts.scope ?? {}).map(([k, v]) => `${k}=${v}`);
     this.#credentials = opts.credentials ?? {};
     for (const n of nodes)
       this.#nodes.set(n.name, { ...n, runtime: new DockerRuntime(n.engine, { logger: this.#log }) });
@@ -62,7 +72,9 @@ export class DockerNodes {
         try {
           const summaries = await docker.listContainers({
             all: true,
-            filters: { label: [`${GLINT_LABELS.managed}=true`, `${GLINT_LABELS.app}=${app}`] },
+            filters: {
+              label: [`${GLINT_LABELS.managed}=true`, `${GLINT_LABELS.app}=${app}`, ...this.#scope],
+            },
             abortSignal: call.signal,
           } as Dockerode.ContainerListOptions);
           return summaries.map((s) => fromSummary(n.name, s));

@@ -287,7 +287,9 @@ export class HaproxyLoadBalancer {
       if (!server) return false;
       if (server.state !== 'maint') {
         await this.runtime.setState(backend, name, 'maint');
-        await this.commit(withServerState(this.current, appName, name, 'maint'));
+        // The model only: the file is written once the server is deleted, a moment from now.
+        // A reload in between renders the model; a restart reads HAProxy's own state.
+        this.adopt(withServerState(this.current, appName, name, 'maint'));
       }
       if (opts.cutSessions) await this.runtime.shutdownSessions(backend, name);
       return true;

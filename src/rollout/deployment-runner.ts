@@ -38,6 +38,7 @@ export class DeploymentRunner {
   readonly #inFlight = new Map<string, Promise<void>>();
   readonly #pendingStarts: { instance: string; node: string; specHash: string; at: number }[] = [];
   readonly #lbPassedAt = new Map<string, number>();
+  #listed: { at: number; containers: RuntimeInstance[]; stale: boolean } | undefined;
   readonly #failures = new Map<string, { count: number; retryAt: number }>();
   #failure: DeploymentError | undefined;
   #wake: () => void = () => {};
@@ -70,7 +71,7 @@ export class DeploymentRunner {
       const call = { signal: this.ctx.signal };
       // Docker and HAProxy are read side by side: each tick waits for the slower, not both.
       const [containers, servers] = await Promise.all([
-        this.ctx.runtime.list(this.ctx.app, call),
+        this.#containers(),
         this.ctx.lb.servers(this.ctx.app, call),
       ]);
       const plan = this.#plan(target, containers, servers);
@@ -203,10 +204,41 @@ export class DeploymentRunner {
     }
   }
 
+  /**
+   * The app's containers: Docker's list, or the last one when it is younger than a tick and
+   * nothing since changed Docker in a way glint does not know. A promote changes nothing there,
+   * and a finished retire or discard removed exactly its container, so the step after either
+   * is planned at once; a start, a failed step or the tick's age asks Docker again. Whatever
+   * happened behind glint's back is seen within a tick, as before.
+   */
+  async #containers(): Promise<RuntimeInstance[]> {
+    const now = this.ctx.clock.now();
+    const listed = this.#listed;
+    if (listed && !listed.stale && now - listed.at < TICK_MS) return listed.containers;
+    const containers = await this.ctx.runtime.list(this.ctx.app, { signal: this.ctx.signal });
+    this.#listed = { at: now, containers, stale: false };
+    return containers;
+  }
+
+  /** What a finished step did to the containers glint last listed. */
+  #noteStepEnded(instance: string, kind: string, ok: boolean) {
+    const listed = this.#listed;
+    if (!listed) return;
+    if (!ok || kind === 'start') listed.stale = true;
+    else if (kind === 'retire' || kind === 'discard')
+      listed.containers = listed.containers.filter((c) => c.instance !== instance);
+  }
+
   #track(instance: string, kind: string, work: Promise<unknown>, after: () => void = () => {}) {
     const done = work
-      .then(() => void this.#failures.delete(instance))
-      .catch((err: unknown) => this.#stepFailed(instance, kind, err))
+      .then(() => {
+        this.#failures.delete(instance);
+        this.#noteStepEnded(instance, kind, true);
+      })
+      .catch((err: unknown) => {
+        this.#noteStepEnded(instance, kind, false);
+        this.#stepFailed(instance, kind, err);
+      })
       .finally(() => {
         after();
         this.#inFlight.delete(instance);

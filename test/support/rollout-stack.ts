@@ -92,7 +92,10 @@ export async function startRolloutStack(
     // Removed with the suite's containers in close().
     await startHaproxy(suite, runDir);
     etcd = await connectEtcd({ endpoints: [etcdHandle.endpoint], prefix: '/glint' });
-    const nodes = new DockerNodes([{ name: 'local', engine: new DockerEngine(), hostIp: '127.0.0.1' }]);
+    // Its own containers only: other suites on this engine may run an app named web too.
+    const nodes = new DockerNodes([{ name: 'local', engine: new DockerEngine(), hostIp: '127.0.0.1' }], {
+      scope: testLabels(suite),
+    });
     const store = new EtcdStateStore(etcd);
     serviceRegistry = new EtcdServiceRegistry(etcd);
     engine = new RolloutEngine({

@@ -26,7 +26,7 @@ export type CronRotationInput = {
  * The newest slot in (after, now]. Searches backwards from `now` over doubling spans, so a
  * long outage costs a few dozen look-ups rather than one per missed slot.
  */
-export function latestSlot(schedule: CronSchedule, after: number, now: number): number | undefined {
+function latestSlot(schedule: CronSchedule, after: number, now: number): number | undefined {
   let found: number | undefined;
   for (let span = 1_000; found === undefined; span *= 2) {
     const from = Math.max(after, now - span);

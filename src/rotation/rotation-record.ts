@@ -4,7 +4,7 @@ import { RotationSkipReason, RotationTrigger } from './rotation-reasons.ts';
 const instant = z.iso.datetime();
 
 /** One rotation the scheduler started, or decided not to start. */
-export const RotationRunSchema = z.object({
+const RotationRunSchema = z.object({
   trigger: z.enum(RotationTrigger),
   /** When the scheduler decided. */
   at: instant,

@@ -19,6 +19,7 @@ import {
   EtcdStateStore,
   LeaderElection,
   nextDeploymentChange,
+  StateReadCache,
 } from './etcd/index.ts';
 import { connectLoadBalancer, structureFromConfig } from './lb/index.ts';
 import type { Logger } from './log/index.ts';
@@ -87,15 +88,19 @@ async function readTokens(config: GlintConfig, admin: AdminToken): Promise<Token
 }
 
 /** What the API reads and drives: the engine, etcd's records and registry, the engines' containers. */
-function apiState(config: () => GlintConfig, etcd: EtcdClient, wiring: RolloutWiring): ApiState {
-  const store = new EtcdStateStore(etcd);
+function apiState(
+  config: () => GlintConfig,
+  etcd: EtcdClient,
+  wiring: RolloutWiring,
+  reads: StateReadCache,
+): ApiState {
   return {
     apps: () => config().apps,
     control: wiring.engine,
-    state: store,
+    state: reads,
     changes: { next: (app, id, rev, signal) => nextDeploymentChange(etcd, app, id, rev, signal) },
     instances: (app) => wiring.nodes.list(app),
-    ready: (app) => wiring.registry.list(app),
+    ready: (app) => reads.ready(app),
     // Scheduled rotations are not computed yet; the scheduler that runs them will answer here.
     nextRotation: () => null,
     clock: { now: () => Date.now() },
@@ -182,13 +187,28 @@ async function startInto(
   });
   engine.events.on('deployment:finished', (r) => metrics.deploymentEnded(r));
   const shutdown = new AbortController();
+  // The API reads records from memory, forgotten as etcd reports each change.
+  const store = new EtcdStateStore(etcd);
+  const reads = new StateReadCache(
+    etcd,
+    {
+      getApp: (app) => store.getApp(app),
+      getDeployment: (app, id) => store.getDeployment(app, id),
+      activeDeployment: (app) => store.activeDeployment(app),
+      listDeployments: (app, opts) => store.listDeployments(app, opts),
+      ready: (app) => wiring.registry.list(app),
+    },
+    log.child({ component: 'api' }),
+  );
+  await reads.start();
+  releases.push(() => reads.stop());
   const api = createApi({
     log: log.child({ component: 'api' }),
     readiness,
     version: VERSION,
     leadership: () => ({ isLeader: election.isLeader(), leader: election.knownLeader()?.address ?? null }),
     tokens: () => tokens,
-    state: apiState(() => config, etcd, wiring),
+    state: apiState(() => config, etcd, wiring, reads),
     shutdown: shutdown.signal,
     metrics: {
       scrape: () => metrics.scrape(),

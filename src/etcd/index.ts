@@ -1,3 +1,4 @@
+export { appOfKey } from './app-of-key.ts';
 export {
   type ConfigChangeReason,
   ConfigChangeReason as ConfigChangeReasons,
@@ -18,6 +19,7 @@ export { describeEnv, type EnvDescription, ResolvedEnv } from './resolved-env.ts
 export type { ServiceEntry } from './service-entry.ts';
 export { expandServiceRefs, parseServiceRefs, type ServiceAddress } from './service-refs.ts';
 export { EtcdServiceRegistry, type ServiceRegistryOptions } from './service-registry.ts';
+export { type CachedSources, StateReadCache } from './state-read-cache.ts';
 export {
   type AppRecord,
   type DeployedRelease,

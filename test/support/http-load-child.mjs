@@ -108,7 +108,7 @@ function fire() {
   };
 
   const agent = kind.fresh ? freshAgent : keepAliveAgents[keepAliveTurn++ % keepAliveAgents.length];
-  const headers = kind.fresh ? { connection: 'close' } : {};
+  const headers = { ...opts.headers, ...(kind.fresh ? { connection: 'close' } : {}) };
   if (body) Object.assign(headers, { 'content-type': 'application/json', 'content-length': body.length });
   const req = request(
     kind.post ? postUrl : opts.url,

@@ -39,6 +39,8 @@ export type LoadOptions = {
   verifyEcho?: boolean;
   /** Seeds the draw of each request's kind, so a run's mix can be replayed. Default 1. */
   seed?: number;
+  /** Sent with every request (an `authorization` header for an API). Default none. */
+  headers?: Record<string, string>;
 };
 
 /** How many requests of each kind were started (`byKind`) or failed (`failedByKind`). */
@@ -88,6 +90,7 @@ function childArgs(opts: LoadOptions): ChildArgs {
     postMaxBytes: opts.postMaxBytes ?? 4096,
     verifyEcho: opts.verifyEcho ?? true,
     seed: opts.seed ?? 1,
+    headers: opts.headers ?? {},
   };
   const within = (field: string, value: number, min: number, max: number, integer = false) => {
     if (!(value >= min && value <= max) || (integer && !Number.isInteger(value)))

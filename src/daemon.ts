@@ -101,6 +101,7 @@ function apiState(
     changes: { next: (app, id, rev, signal) => nextDeploymentChange(etcd, app, id, rev, signal) },
     instances: (app) => wiring.nodes.list(app),
     ready: (app) => reads.ready(app),
+    recordsVersion: () => reads.generation(),
     // Scheduled rotations are not computed yet; the scheduler that runs them will answer here.
     nextRotation: () => null,
     clock: { now: () => Date.now() },

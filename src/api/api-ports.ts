@@ -37,4 +37,9 @@ export type ApiState = {
   ready: (app: string) => Promise<ServiceEntry[]>;
   nextRotation: NextRotation;
   clock: { now(): number };
+  /**
+   * Changes whenever a stored record may have changed (the read cache's generation); while it
+   * stays the same, an answer built from the records may be sent again. Undefined: build each.
+   */
+  recordsVersion?: () => number | undefined;
 };

@@ -55,10 +55,22 @@ function deployRequest(app: string, config: AppConfig, req: Request, res: Respon
 /** Apps: their state, and the writes that start a deployment of one. */
 export function appRoutes(state: ApiState): Router {
   const r = Router({ caseSensitive: true });
+  // The last answer to GET /v1/apps, sent again while no record and no declaration changed:
+  // a dashboard polling a hundred apps costs one JSON rendering per change, not per request.
+  let lastApps: { version: number; declared: object; body: string } | undefined;
   r.get('/v1/apps', requireRole('read'), async (_req, res) => {
-    const apps = Object.entries(state.apps()).sort(([a], [b]) => a.localeCompare(b));
+    const version = state.recordsVersion?.();
+    const declared = state.apps();
+    if (version !== undefined && lastApps?.version === version && lastApps.declared === declared) {
+      res.type('json').send(lastApps.body);
+      return;
+    }
+    const apps = Object.entries(declared).sort(([a], [b]) => a.localeCompare(b));
     const facts = await Promise.all(apps.map(([name, config]) => appFacts(state, name, config)));
-    res.json({ apps: facts.map((f) => appSummary(f, state.nextRotation)) });
+    const body = JSON.stringify({ apps: facts.map((f) => appSummary(f, state.nextRotation)) });
+    // Kept only if nothing changed while it was built.
+    if (version !== undefined && state.recordsVersion?.() === version) lastApps = { version, declared, body };
+    res.type('json').send(body);
   });
 
   r.get('/v1/apps/:app', requireRole('read'), async (req, res) => {

@@ -53,9 +53,13 @@ export function deploymentRoutes(state: ApiState, shutdown: AbortSignal): Router
   r.get('/v1/deployments/:id', requireRole('read'), async (req, res) => {
     const { app, id } = deploymentOf(req);
     const { wait } = parseRequestPart(deploymentGetQuery, 'query', req.query);
-    const record = wait
-      ? await awaitDeploymentEnd(state, app, id, waitSignal(res, wait, shutdown))
-      : await state.control.get(app, id);
+    // Without a wait: what etcd holds, from the read cache (the leader writes every change).
+    const record = await awaitDeploymentEnd(
+      state,
+      app,
+      id,
+      wait ? waitSignal(res, wait, shutdown) : AbortSignal.abort(),
+    );
     res.json(deploymentView(record));
   });
 

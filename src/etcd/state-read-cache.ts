@@ -23,6 +23,7 @@ export type CachedSources = {
 export class StateReadCache implements CachedSources {
   readonly #entries = new Map<string, Map<string, Promise<unknown>>>();
   #watch: WatchHandle | undefined;
+  #generation = 0;
 
   constructor(
     private readonly etcd: EtcdClient,
@@ -37,15 +38,15 @@ export class StateReadCache implements CachedSources {
       onEvents: (events) => {
         for (const ev of events) {
           const app = appOfKey(this.etcd.keys, ev.kv.key);
-          if (app) this.#entries.delete(app);
+          if (app) this.#forget(app);
         }
       },
       // Events may have been missed: nothing cached can be trusted.
-      onCompacted: () => this.#entries.clear(),
-      onDisconnected: () => this.#entries.clear(),
+      onCompacted: () => this.#forget(),
+      onDisconnected: () => this.#forget(),
       onError: (err) => {
         this.log.warn({ err }, 'state cache: watch failed; reading etcd directly');
-        this.#entries.clear();
+        this.#forget();
       },
     });
   }
@@ -53,8 +54,22 @@ export class StateReadCache implements CachedSources {
   async stop(): Promise<void> {
     const watch = this.#watch;
     this.#watch = undefined;
-    this.#entries.clear();
+    this.#forget();
     await watch?.cancel();
+  }
+
+  /**
+   * Changes each time something cached is forgotten; undefined while not watching. An answer
+   * built from the cache stays right for as long as this stays the same.
+   */
+  generation(): number | undefined {
+    return this.#watch ? this.#generation : undefined;
+  }
+
+  #forget(app?: string) {
+    this.#generation++;
+    if (app) this.#entries.delete(app);
+    else this.#entries.clear();
   }
 
   getApp(app: string) {

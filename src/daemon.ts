@@ -25,6 +25,7 @@ import { connectLoadBalancer, structureFromConfig } from './lb/index.ts';
 import type { Logger } from './log/index.ts';
 import { GlintMetrics } from './metrics/index.ts';
 import { engineFor, type RolloutWiring, wireRollout } from './rollout-wiring.ts';
+import { EtcdRotationStore, RotationScheduler } from './rotation/index.ts';
 
 export type Daemon = {
   url: string;
@@ -89,6 +90,7 @@ async function readTokens(config: GlintConfig, admin: AdminToken): Promise<Token
 
 /** What the API reads and drives: the engine, etcd's records and registry, the engines' containers. */
 function apiState(
+  rotations: RotationScheduler,
   config: () => GlintConfig,
   etcd: EtcdClient,
   wiring: RolloutWiring,
@@ -102,8 +104,7 @@ function apiState(
     instances: (app) => wiring.nodes.list(app),
     ready: (app) => reads.ready(app),
     recordsVersion: () => reads.generation(),
-    // Scheduled rotations are not computed yet; the scheduler that runs them will answer here.
-    nextRotation: () => null,
+    nextRotation: (app) => rotations.nextRun(app),
     clock: { now: () => Date.now() },
   };
 }
@@ -187,6 +188,15 @@ async function startInto(
       Object.fromEntries([...enforcedAt].map(([app, at]) => [app, (Date.now() - at) / 1000])),
   });
   engine.events.on('deployment:finished', (r) => metrics.deploymentEnded(r));
+  // Cron and maxAge rotations, run by the leader only; each slot is taken once in etcd.
+  const rotations = new RotationScheduler({
+    apps: () => config.apps,
+    instances: (app) => wiring.nodes.list(app),
+    startDeployment: (app, request) => engine.startDeployment(app, request),
+    store: new EtcdRotationStore(etcd, { guard: () => election.guard('recording a rotation') }),
+    clock: { now: () => Date.now() },
+    log: log.child({ component: 'rotation' }),
+  });
   const shutdown = new AbortController();
   // The API reads records from memory, forgotten as etcd reports each change.
   const store = new EtcdStateStore(etcd);
@@ -209,7 +219,7 @@ async function startInto(
     version: VERSION,
     leadership: () => ({ isLeader: election.isLeader(), leader: election.knownLeader()?.address ?? null }),
     tokens: () => tokens,
-    state: apiState(() => config, etcd, wiring, reads),
+    state: apiState(rotations, () => config, etcd, wiring, reads),
     shutdown: shutdown.signal,
     metrics: {
       scrape: () => metrics.scrape(),
@@ -233,12 +243,24 @@ async function startInto(
         }
       })
       .catch((err) => log.error({ err }, 'could not bring the apps to their declaration'));
-  election.on('elected', () => void enforce());
-  election.on('deposed', () => void engine.stop());
+  // Rotations begin once the declaration is enforced, so a missed slot's catch-up does not
+  // collide with the declaration's own deployments.
+  election.on(
+    'elected',
+    () =>
+      void enforce().then(() => {
+        if (election.isLeader()) rotations.start();
+      }),
+  );
+  election.on('deposed', () => {
+    void rotations.stop();
+    void engine.stop();
+  });
   // Campaign last: a daemon that leads always serves its API.
   election.start();
   releases.push(() => election.stop());
   releases.push(() => engine.stop());
+  releases.push(() => rotations.stop());
   return async (next) => {
     // Read first: a token whose secret is missing refuses the whole new declaration.
     const nextTokens = await readTokens(next, admin);
@@ -246,6 +268,7 @@ async function startInto(
     config = next;
     tokens = nextTokens;
     log.info({ apps: Object.keys(next.apps) }, 'declaration reloaded');
+    rotations.reload();
     if (election.isLeader()) await enforce();
   };
 }

@@ -57,11 +57,20 @@ export function appRoutes(state: ApiState): Router {
   const r = Router({ caseSensitive: true });
   // The last answer to GET /v1/apps, sent again while no record and no declaration changed:
   // a dashboard polling a hundred apps costs one JSON rendering per change, not per request.
-  let lastApps: { version: number; declared: object; body: string } | undefined;
+  let lastApps: { version: number; declared: object; rotations: string; body: string } | undefined;
   r.get('/v1/apps', requireRole('read'), async (_req, res) => {
     const version = state.recordsVersion?.();
     const declared = state.apps();
-    if (version !== undefined && lastApps?.version === version && lastApps.declared === declared) {
+    // Next rotations live in the scheduler, not in etcd: they are part of what must not change.
+    const rotations = Object.keys(declared)
+      .map((app) => state.nextRotation(app))
+      .join();
+    if (
+      version !== undefined &&
+      lastApps?.version === version &&
+      lastApps.declared === declared &&
+      lastApps.rotations === rotations
+    ) {
       res.type('json').send(lastApps.body);
       return;
     }
@@ -69,7 +78,8 @@ export function appRoutes(state: ApiState): Router {
     const facts = await Promise.all(apps.map(([name, config]) => appFacts(state, name, config)));
     const body = JSON.stringify({ apps: facts.map((f) => appSummary(f, state.nextRotation)) });
     // Kept only if nothing changed while it was built.
-    if (version !== undefined && state.recordsVersion?.() === version) lastApps = { version, declared, body };
+    if (version !== undefined && state.recordsVersion?.() === version)
+      lastApps = { version, declared, rotations, body };
     res.type('json').send(body);
   });
 

@@ -76,7 +76,11 @@ export class RolloutEngine {
         ...(request.kind === 'deploy' ? request.strategy : {}),
         canary: request.kind === 'deploy' ? (request.canary ?? config.strategy.canary) : 0,
       },
-      ...(request.kind === 'rotate' ? { replaceCreatedBefore: now } : {}),
+      // Docker tells a container's creation time in whole seconds: the cutoff is the start of
+      // this second, so an instance this rotation starts never counts as one to replace.
+      ...(request.kind === 'rotate'
+        ? { replaceCreatedBefore: request.replaceCreatedBefore ?? Math.floor(now / 1000) * 1000 }
+        : {}),
       promoted: false,
       cancelRequested: false,
       lastProgressAt: now,

@@ -130,11 +130,11 @@ describe('RolloutEngine over in-memory ports', () => {
   });
 
   it('rolls back a version that crashes after it was ready, with its last log lines', async () => {
-    // The first new instance is ready within a few probes and crashes at 200 ms, while the
-    // rollout still has at least two more minHealthyTime waits of 100 ms ahead of it.
-    const w = world({ strategy: { minHealthyTime: '100ms' } });
+    // The first new instance is ready within a few 20 ms probes and crashes at 600 ms, while
+    // the rollout still has at least two more minHealthyTime waits of 300 ms ahead of it.
+    const w = world({ strategy: { minHealthyTime: '300ms' } });
     await deployed(w, '1.0.0');
-    w.releases.env = { CRASH_AFTER_MS: '200' };
+    w.releases.env = { CRASH_AFTER_MS: '600' };
     const done = await deployed(w, '1.1.0');
     expect(done.state).toBe('rolled_back');
     expect(done.error?.reason).toBe('InstanceCrashed');

@@ -53,6 +53,13 @@ export function checkApps(config: Draft, ctx: z.RefinementCtx): void {
         });
       } else hosts.set(host.toLowerCase(), name);
     });
+    if (frontendPort === undefined && app.routing.hosts.length === 0) {
+      report([at('routing')], {
+        path: at('routing'),
+        message:
+          'the app has no way in through HAProxy: set routing.frontendPort (a port of its own, e.g. 8080) or routing.hosts (host names on haproxy.sharedFrontend)',
+      });
+    }
     if (app.routing.hosts.length > 0 && !config.haproxy.sharedFrontend) {
       report([at('routing', 'hosts'), ['haproxy', 'sharedFrontend']], {
         path: at('routing', 'hosts'),

@@ -86,6 +86,7 @@ export async function startApiWorld(
         version: '1.0.0',
         instances: 2,
         port: 8080,
+        routing: { frontendPort: 18080 },
         etcdConfig: false,
         health: { type: 'http', path: '/healthz', interval: '20ms', timeout: '10ms', healthyThreshold: 1 },
         strategy: {

@@ -173,6 +173,14 @@ const rows: Row[] = [
     says: /set haproxy\.sharedFrontend/,
   },
   {
+    name: 'an app with no way in through HAProxy',
+    breakIt: (c) => {
+      c.apps.web.routing = {};
+    },
+    path: 'apps.web.routing',
+    says: /set routing\.frontendPort .* or routing\.hosts/,
+  },
+  {
     name: 'image with a tag',
     breakIt: (c) => {
       c.apps.web.image = '127.0.0.1:5000/demo-app:1.0.0';

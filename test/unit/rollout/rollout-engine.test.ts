@@ -16,6 +16,7 @@ function world(app: Partial<AppConfigInput> = {}) {
         version: '1.0.0',
         instances: 3,
         port: 8080,
+        routing: { frontendPort: 18080 },
         health: {
           type: 'http',
           path: '/healthz',

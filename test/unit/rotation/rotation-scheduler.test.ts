@@ -23,6 +23,7 @@ function appsWith(rotation: AppConfigInput['rotation']) {
         version: '1.0.0',
         instances: 2,
         port: 8080,
+        routing: { frontendPort: 18080 },
         health: { type: 'http', path: '/healthz' },
         rotation,
       },

@@ -77,7 +77,13 @@ export type ApiWorld = Awaited<ReturnType<typeof startApiWorld>>;
  * `web`, three tokens (admin, deploy, read), served on a loopback port.
  */
 export async function startApiWorld(
-  opts: { isLeader?: boolean; app?: Partial<AppConfigInput>; log?: Logger } = {},
+  opts: {
+    isLeader?: boolean;
+    app?: Partial<AppConfigInput>;
+    log?: Logger;
+    /** Stands for the daemon's read cache generation; absent: every answer is built afresh. */
+    recordsVersion?: () => number | undefined;
+  } = {},
 ) {
   const parsed = validateConfig({
     apps: {
@@ -124,6 +130,7 @@ export async function startApiWorld(
     instances: (app) => runtime.list(app),
     ready: async (app) => [...registry.entries.values()].filter((e) => e.app === app),
     nextRotation: () => null,
+    ...(opts.recordsVersion ? { recordsVersion: opts.recordsVersion } : {}),
     clock,
   };
   const tokens: ApiToken[] = [

@@ -56,3 +56,24 @@ describe('GET /metrics', () => {
     expect(text).not.toMatch(/route="\/v1\/deployments\/:id",status="200"/);
   });
 });
+
+describe('GET /v1/apps answered again', () => {
+  it('sends its last answer while the records version stays, and a new one once it moves', async () => {
+    let version = 1;
+    const w = await startApiWorld({ recordsVersion: () => version });
+    worlds.push(w);
+    const running = async () =>
+      (await w.call('GET', '/v1/apps', { token: TOKENS.read })).json.apps[0].running?.version ?? null;
+    expect(await running()).toBeNull();
+    const started = await w.call('POST', '/v1/apps/web/deployments', {
+      token: TOKENS.deploy,
+      body: { version: '1.0.0' },
+    });
+    const done = await w.call('GET', `/v1/deployments/${started.json.id}?wait=30`, { token: TOKENS.read });
+    expect(done.json.state).toBe('succeeded');
+    // The records changed but the version says they did not: the answer is the one sent before.
+    expect(await running()).toBeNull();
+    version = 2;
+    expect(await running()).toBe('1.0.0');
+  });
+});

@@ -15,6 +15,8 @@ import { planRollout } from './plan-rollout.ts';
 import { type Budget, type Plan, PlanPhase, type Step } from './plan-types.ts';
 import type { BackendServer, RuntimeInstance } from './ports.ts';
 
+type PendingStart = { instance: string; node: string; specHash: string; at: number; doneAt?: number };
+
 /** The desired state of one tick: the release rolled towards, and how many of it. */
 type Target = { release: Release | undefined; instances: number };
 
@@ -36,7 +38,18 @@ export const newInstanceId = () => randomBytes(3).toString('hex');
  */
 export class DeploymentRunner {
   readonly #inFlight = new Map<string, Promise<void>>();
-  readonly #pendingStarts: { instance: string; node: string; specHash: string; at: number }[] = [];
+  /**
+   * Starts in flight, and starts finished since the last list Docker was asked for: a list
+   * taken before a start finished may show its container not yet running, or not at all, and
+   * must not read as a dead instance. A finished start leaves once a list asked after it.
+   */
+  readonly #pendingStarts: {
+    instance: string;
+    node: string;
+    specHash: string;
+    at: number;
+    doneAt?: number;
+  }[] = [];
   readonly #lbPassedAt = new Map<string, number>();
   #listed: { at: number; containers: RuntimeInstance[]; stale: boolean } | undefined;
   readonly #failures = new Map<string, { count: number; retryAt: number }>();
@@ -97,7 +110,8 @@ export class DeploymentRunner {
     for (const s of servers)
       if (s.checkPassed && !this.#lbPassedAt.has(s.name)) this.#lbPassedAt.set(s.name, now);
     this.#adopt(containers);
-    const busy = new Set([...this.#inFlight.keys()]);
+    // A start that finished after the list was taken: nothing is planned for it until it shows.
+    const busy = new Set([...this.#inFlight.keys(), ...this.#pendingStarts.map((p) => p.instance)]);
     for (const [instance, f] of this.#failures) if (f.retryAt > now) busy.add(instance);
     const observed = observeInstances({
       containers,
@@ -183,11 +197,17 @@ export class DeploymentRunner {
         if (!target.release) continue;
         const node = this.ctx.runtime.nodes()[0]!;
         const instance = newInstanceId();
-        const pending = { instance, node, specHash: target.release.specHash, at: this.ctx.clock.now() };
+        const pending: PendingStart = {
+          instance,
+          node,
+          specHash: target.release.specHash,
+          at: this.ctx.clock.now(),
+        };
         this.#pendingStarts.push(pending);
-        this.#track(instance, 'start', startInstance(this.ctx, target.release, instance, node), () =>
-          this.#pendingStarts.splice(this.#pendingStarts.indexOf(pending), 1),
-        );
+        this.#track(instance, 'start', startInstance(this.ctx, target.release, instance, node), (ok) => {
+          if (ok) pending.doneAt = this.ctx.clock.now();
+          else this.#pendingStarts.splice(this.#pendingStarts.indexOf(pending), 1);
+        });
         continue;
       }
       const c = byName.get(step.instance);
@@ -217,6 +237,9 @@ export class DeploymentRunner {
     if (listed && !listed.stale && now - listed.at < TICK_MS) return listed.containers;
     const containers = await this.ctx.runtime.list(this.ctx.app, { signal: this.ctx.signal });
     this.#listed = { at: now, containers, stale: false };
+    for (const p of [...this.#pendingStarts])
+      if (p.doneAt !== undefined && p.doneAt <= now)
+        this.#pendingStarts.splice(this.#pendingStarts.indexOf(p), 1);
     return containers;
   }
 
@@ -229,9 +252,11 @@ export class DeploymentRunner {
       listed.containers = listed.containers.filter((c) => c.instance !== instance);
   }
 
-  #track(instance: string, kind: string, work: Promise<unknown>, after: () => void = () => {}) {
+  #track(instance: string, kind: string, work: Promise<unknown>, after: (ok: boolean) => void = () => {}) {
+    let ok = false;
     const done = work
       .then(() => {
+        ok = true;
         this.#failures.delete(instance);
         this.#noteStepEnded(instance, kind, true);
       })
@@ -240,7 +265,7 @@ export class DeploymentRunner {
         this.#stepFailed(instance, kind, err);
       })
       .finally(() => {
-        after();
+        after(ok);
         this.#inFlight.delete(instance);
         this.wake();
       });

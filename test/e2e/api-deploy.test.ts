@@ -189,7 +189,10 @@ describe('the REST API of a real daemon', () => {
 
     const done = await call('GET', `/v1/deployments/${id}?wait=240`, { token: READ_TOKEN });
     expect(done.status).toBe(200);
-    expect(done.json.state).toBe('succeeded');
+    expect(
+      done.json.state,
+      `error: ${JSON.stringify(done.json.error)}; daemon: ${daemon.output().slice(-2000)}`,
+    ).toBe('succeeded');
     const app = await appState();
     expect(app.running.version).toBe(VERSIONS[1]);
     expect(app.instances.list).toHaveLength(2);

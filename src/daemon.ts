@@ -221,10 +221,7 @@ async function startInto(
     tokens: () => tokens,
     state: apiState(rotations, () => config, etcd, wiring, reads),
     shutdown: shutdown.signal,
-    metrics: {
-      scrape: () => metrics.scrape(),
-      answered: (method, route, status, seconds) => metrics.apiAnswered(method, route, status, seconds),
-    },
+    metrics,
   });
   const server = await listen(api, config.api.listen);
   // Streams and long polls end first, so closing the server never waits on them.

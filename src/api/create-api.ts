@@ -30,7 +30,7 @@ export type ApiDeps = {
   shutdown: AbortSignal;
   events?: EventStreamOptions;
   /** Prometheus: `/metrics` (no token, like `/healthz`) and the time of each answer. */
-  metrics?: { scrape: () => Promise<{ contentType: string; body: string }>; answered: AnswerObserver };
+  metrics?: { scrape: () => Promise<{ contentType: string; body: string }>; apiAnswered: AnswerObserver };
 };
 
 /**
@@ -47,7 +47,7 @@ export function createApi(deps: ApiDeps): Express {
   app.use(requestLog(deps.log));
   const metrics = deps.metrics;
   if (metrics) {
-    app.use(requestTiming(metrics.answered));
+    app.use(requestTiming((...answer) => metrics.apiAnswered(...answer)));
     app.get('/metrics', async (_req, res) => {
       const { contentType, body } = await metrics.scrape();
       res.type(contentType).send(body);

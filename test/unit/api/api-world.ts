@@ -156,10 +156,7 @@ export async function startApiWorld(
     state,
     shutdown: shutdown.signal,
     events: { heartbeatMs: 60_000 },
-    metrics: {
-      scrape: () => metrics.scrape(),
-      answered: (method, route, status, seconds) => metrics.apiAnswered(method, route, status, seconds),
-    },
+    metrics,
   });
   const server = createApiServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

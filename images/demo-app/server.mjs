@@ -1,6 +1,6 @@
 // glint's demo workload: a small HTTP service whose stamp (version, revision) is visible
 // over HTTP, with knobs that make a version misbehave on purpose for tests and demos.
-import { createServer } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
 import { hostname } from 'node:os';
 
 const env = process.env;
@@ -10,7 +10,11 @@ const stamp = {
   revision: env.APP_REVISION ?? 'unknown',
   created: env.APP_CREATED ?? 'unknown',
 };
-const failHealth = env.FAIL_HEALTH === '1' || env.FAIL_HEALTH === 'true';
+// `let`: POST /admin/fail-health turns a running instance unhealthy, as a real fault would.
+let failHealth = env.FAIL_HEALTH === '1' || env.FAIL_HEALTH === 'true';
+// When set, `/` calls this URL and includes its answer: an app that depends on another.
+const upstreamUrl = env.UPSTREAM_URL ? new URL(env.UPSTREAM_URL) : undefined;
+const upstreamAgent = new Agent({ keepAlive: true, maxSockets: 64 });
 const startupDelayMs = Number(env.STARTUP_DELAY_MS ?? 0);
 const crashAfterMs = Number(env.CRASH_AFTER_MS ?? 0);
 const responseDelayMs = Number(env.RESPONSE_DELAY_MS ?? 0);
@@ -49,6 +53,37 @@ function echo(req, res) {
   });
 }
 
+/** GET of UPSTREAM_URL: its status and JSON body, or why it could not be had. */
+function callUpstream(done) {
+  const req = request(upstreamUrl, { agent: upstreamAgent, timeout: 5_000 }, (res) => {
+    let body = '';
+    res.setEncoding('utf8');
+    res.on('data', (c) => {
+      body += c;
+    });
+    res.on('end', () => {
+      let parsed = body;
+      try {
+        parsed = JSON.parse(body);
+      } catch {}
+      done(res.statusCode >= 200 && res.statusCode < 300 ? undefined : `status ${res.statusCode}`, parsed);
+    });
+  });
+  req.on('timeout', () => req.destroy(new Error('timeout after 5000ms')));
+  req.on('error', (err) => done(err.message));
+  req.end();
+}
+
+function home(res) {
+  const own = { ...stamp, instance: hostname(), startedAt };
+  if (!upstreamUrl) return send(res, 200, own);
+  callUpstream((error, upstream) =>
+    error
+      ? send(res, 502, { ...own, error: `upstream ${upstreamUrl.href}: ${error}` })
+      : send(res, 200, { ...own, upstream }),
+  );
+}
+
 function handle(req, res) {
   const path = (req.url ?? '/').split('?')[0];
   if (path === '/healthz') {
@@ -57,7 +92,12 @@ function handle(req, res) {
       : send(res, 200, { status: 'ok' });
   }
   if (path === '/version') return send(res, 200, stamp);
-  if (path === '/') return afterDelay(() => send(res, 200, { ...stamp, instance: hostname(), startedAt }));
+  if (path === '/') return afterDelay(() => home(res));
+  if (path === '/admin/fail-health' && req.method === 'POST') {
+    failHealth = true;
+    log('health now failing (POST /admin/fail-health)');
+    return send(res, 200, { status: 'failing' });
+  }
   if (path === '/echo' && req.method === 'POST') return echo(req, res);
   return send(res, 404, { error: 'not found', path });
 }

@@ -8,12 +8,13 @@ import { waitFor } from '../../support/wait-for.ts';
 const SERVER = fileURLToPath(new URL('../../../images/demo-app/server.mjs', import.meta.url));
 
 type Demo = { child: ChildProcess; port: number; exited: Promise<number | null>; logs: () => string };
-let started: { child: ChildProcess; exited: Promise<number | null> } | undefined;
+const started: { child: ChildProcess; exited: Promise<number | null> }[] = [];
 
 afterEach(async () => {
-  if (started && started.child.exitCode === null) started.child.kill('SIGKILL');
-  await started?.exited;
-  started = undefined;
+  for (const s of started.splice(0)) {
+    if (s.child.exitCode === null) s.child.kill('SIGKILL');
+    await s.exited;
+  }
 });
 
 /** Runs the demo app on a free loopback port, as its image would (plain node). */
@@ -24,7 +25,7 @@ async function startDemo(env: Record<string, string> = {}): Promise<Demo> {
   });
   // Known to the cleanup before anything can fail, so no run leaves a server behind.
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  started = { child, exited };
+  started.push({ child, exited });
   let out = '';
   child.stdout!.on('data', (chunk: Buffer) => {
     out += chunk.toString('utf8');
@@ -86,6 +87,29 @@ function send(
 
 // Each test starts a node process: generous on a loaded machine, where a start can take seconds.
 describe('demo app', { timeout: 30_000 }, () => {
+  it('with UPSTREAM_URL, / includes the upstream answer, and says 502 with the cause when it fails', async () => {
+    const upstream = await startDemo({ APP_VERSION: '2.0.0' });
+    const web = await startDemo({ UPSTREAM_URL: `http://127.0.0.1:${upstream.port}/version` });
+    const ok = await send(web.port, { method: 'GET', path: '/' });
+    expect(ok.status).toBe(200);
+    expect(JSON.parse(ok.body)).toMatchObject({ version: '7.7.7', upstream: { version: '2.0.0' } });
+
+    upstream.child.kill('SIGKILL');
+    await upstream.exited;
+    const failed = await send(web.port, { method: 'GET', path: '/' });
+    expect(failed.status).toBe(502);
+    expect(JSON.parse(failed.body).error).toMatch(/^upstream http:\/\/127\.0\.0\.1:\d+\/version: /);
+  });
+
+  it('POST /admin/fail-health turns /healthz to 503 from then on', async () => {
+    const demo = await startDemo();
+    expect((await send(demo.port, { method: 'GET', path: '/healthz' })).status).toBe(200);
+    expect((await send(demo.port, { method: 'POST', path: '/admin/fail-health' })).status).toBe(200);
+    const after = await send(demo.port, { method: 'GET', path: '/healthz' });
+    expect(after.status).toBe(503);
+    expect((await send(demo.port, { method: 'GET', path: '/' })).status).toBe(200);
+  });
+
   it('POST /echo reads the whole body and answers its length, version and instance', async () => {
     const { port } = await startDemo();
     const body = Buffer.alloc(3_000, 'x');

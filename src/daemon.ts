@@ -24,6 +24,7 @@ import {
 import { connectLoadBalancer, structureFromConfig } from './lb/index.ts';
 import type { Logger } from './log/index.ts';
 import { GlintMetrics } from './metrics/index.ts';
+import { wireReconciler } from './reconcile-wiring.ts';
 import { engineFor, type RolloutWiring, wireRollout } from './rollout-wiring.ts';
 import { EtcdRotationStore, RotationScheduler } from './rotation/index.ts';
 
@@ -95,8 +96,10 @@ function apiState(
   etcd: EtcdClient,
   wiring: RolloutWiring,
   reads: StateReadCache,
+  healing: ApiState['healing'],
 ): ApiState {
   return {
+    healing,
     apps: () => config().apps,
     control: wiring.engine,
     state: reads,
@@ -197,6 +200,18 @@ async function startInto(
     clock: { now: () => Date.now() },
     log: log.child({ component: 'rotation' }),
   });
+  // Heals what dies or drifts between deployments, in the leader only.
+  const reconcile = wireReconciler({
+    config: () => config,
+    etcd,
+    lb,
+    wiring,
+    log,
+    onPass: (pass) => {
+      metrics.reconcilePass(pass.ms / 1000);
+      for (const a of pass.actions) enforcedAt.set(a.app, Date.now());
+    },
+  });
   const shutdown = new AbortController();
   // The API reads records from memory, forgotten as etcd reports each change.
   const store = new EtcdStateStore(etcd);
@@ -219,7 +234,14 @@ async function startInto(
     version: VERSION,
     leadership: () => ({ isLeader: election.isLeader(), leader: election.knownLeader()?.address ?? null }),
     tokens: () => tokens,
-    state: apiState(rotations, () => config, etcd, wiring, reads),
+    state: apiState(
+      rotations,
+      () => config,
+      etcd,
+      wiring,
+      reads,
+      (app) => (election.isLeader() ? (reconcile.reconciler.healing(app) ?? null) : null),
+    ),
     shutdown: shutdown.signal,
     metrics,
   });
@@ -245,11 +267,18 @@ async function startInto(
   election.on(
     'elected',
     () =>
-      void enforce().then(() => {
-        if (election.isLeader()) rotations.start();
+      void enforce().then(async () => {
+        if (!election.isLeader()) return;
+        rotations.start();
+        await reconcile
+          .start()
+          .catch((err) =>
+            log.error({ err }, 'the reconciler did not start; healing waits for the next election'),
+          );
       }),
   );
   election.on('deposed', () => {
+    void reconcile.stop();
     void rotations.stop();
     void engine.stop();
   });
@@ -258,6 +287,7 @@ async function startInto(
   releases.push(() => election.stop());
   releases.push(() => engine.stop());
   releases.push(() => rotations.stop());
+  releases.push(() => reconcile.stop());
   return async (next) => {
     // Read first: a token whose secret is missing refuses the whole new declaration.
     const nextTokens = await readTokens(next, admin);

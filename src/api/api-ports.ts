@@ -36,6 +36,11 @@ export type ApiState = {
   /** An app's ready instances, as registered in etcd. */
   ready: (app: string) => Promise<ServiceEntry[]>;
   nextRotation: NextRotation;
+  /**
+   * What the reconciler last did about the app (healing, backed off after crashes, with the
+   * reason and last log lines); the leader's view, `null` elsewhere.
+   */
+  healing?: (app: string) => object | null;
   clock: { now(): number };
   /**
    * Changes whenever a stored record may have changed (the read cache's generation); while it

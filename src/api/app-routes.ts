@@ -86,7 +86,10 @@ export function appRoutes(state: ApiState): Router {
   r.get('/v1/apps/:app', requireRole('read'), async (req, res) => {
     const { name, config } = declaredApp(state, req.params.app);
     const [facts, instances] = await Promise.all([appFacts(state, name, config), state.instances(name)]);
-    res.json(appDetail(facts, instances, state.clock.now(), state.nextRotation));
+    res.json({
+      ...appDetail(facts, instances, state.clock.now(), state.nextRotation),
+      healing: state.healing?.(name) ?? null,
+    });
   });
 
   r.post('/v1/apps/:app/deployments', requireRole('deploy'), async (req, res) => {

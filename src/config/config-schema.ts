@@ -87,6 +87,15 @@ export const configSchema = z
           .default([]),
       })
       .prefault({}),
+    /** The control loop that heals what dies or drifts between deployments. */
+    reconcile: z
+      .strictObject({
+        /** A full pass this often; engine events trigger one of their app at once. */
+        interval: duration.prefault('10s'),
+        /** Containers of an app no longer declared are drained and removed after this long. */
+        undeclaredGrace: duration.prefault('5m'),
+      })
+      .prefault({}),
     apps: z.record(
       z
         .string()

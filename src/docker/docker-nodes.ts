@@ -65,7 +65,8 @@ export class DockerNodes {
     return this.#node(node).hostIp;
   }
 
-  async list(app: string, call: Call = {}): Promise<NodeContainer[]> {
+  /** glint's containers of `app`, or of every app when none is named: one call per engine. */
+  async list(app?: string, call: Call = {}): Promise<NodeContainer[]> {
     const perNode = await Promise.all(
       [...this.#nodes.values()].map(async (n) => {
         const docker = dockerodeOf(n.engine);
@@ -73,13 +74,17 @@ export class DockerNodes {
           const summaries = await docker.listContainers({
             all: true,
             filters: {
-              label: [`${GLINT_LABELS.managed}=true`, `${GLINT_LABELS.app}=${app}`, ...this.#scope],
+              label: [
+                `${GLINT_LABELS.managed}=true`,
+                ...(app === undefined ? [] : [`${GLINT_LABELS.app}=${app}`]),
+                ...this.#scope,
+              ],
             },
             abortSignal: call.signal,
           } as Dockerode.ContainerListOptions);
           return summaries.map((s) => fromSummary(n.name, s));
         } catch (err) {
-          throw translateEngineError(err, `listing containers of ${app} on node ${n.name}`);
+          throw translateEngineError(err, `listing containers of ${app ?? 'every app'} on node ${n.name}`);
         }
       }),
     );

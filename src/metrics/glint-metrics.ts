@@ -26,6 +26,7 @@ export class GlintMetrics {
   readonly #deployments: Counter<'app' | 'kind' | 'result'>;
   readonly #rolloutSeconds: Histogram<'app' | 'kind' | 'result'>;
   readonly #apiSeconds: Histogram<'method' | 'route' | 'status'>;
+  readonly #reconcileSeconds: Histogram;
 
   constructor(sources: MetricsSources) {
     collectDefaultMetrics({ register: this.registry, prefix: 'glint_' });
@@ -46,6 +47,12 @@ export class GlintMetrics {
       name: 'glint_api_request_duration_seconds',
       help: 'Time to answer an API request, by method, route pattern and status (long polls excluded).',
       labelNames: ['method', 'route', 'status'],
+      buckets: API_BUCKETS,
+      registers: [this.registry],
+    });
+    this.#reconcileSeconds = new Histogram({
+      name: 'glint_reconcile_pass_seconds',
+      help: 'Time of one reconcile pass (list every engine, read etcd, decide, start heals).',
       buckets: API_BUCKETS,
       registers: [this.registry],
     });
@@ -87,6 +94,10 @@ export class GlintMetrics {
     const ended = Date.parse(record.finishedAt ?? record.updatedAt);
     const seconds = (ended - Date.parse(record.createdAt)) / 1000;
     if (Number.isFinite(seconds) && seconds >= 0) this.#rolloutSeconds.observe(labels, seconds);
+  }
+
+  reconcilePass(seconds: number): void {
+    this.#reconcileSeconds.observe(seconds);
   }
 
   apiAnswered(method: string, route: string, status: number, seconds: number): void {

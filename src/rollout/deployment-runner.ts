@@ -455,12 +455,15 @@ export class DeploymentRunner {
 const budgetOf = (b: number | string): Budget => (typeof b === 'number' ? b : (b as `${number}%`));
 
 /**
- * What a failure does: a rollback fails for good; `pause` pauses; `rollback` rolls back to
+ * What a failure does: a rollback or a heal fails for good; `pause` pauses; `rollback` rolls back to
  * the previous release (to nothing for a first deployment), unless the deployment did not
  * change the release (heal, scale, rotate), where there is nothing to go back to.
  */
 function failureEvent(r: DeploymentRecord): DeploymentEvent {
   if (r.state === 'rolling_back') return DeploymentEvent.Fail;
+  // A paused heal would hold the app's lock while nobody asked for it: it fails, and the
+  // reconciler tries again after its crash-loop backoff.
+  if (r.kind === 'heal') return DeploymentEvent.Fail;
   if (r.strategy.onFailure === 'pause') return DeploymentEvent.FailPause;
   if (!r.from || r.from.specHash !== r.to.specHash) return DeploymentEvent.FailRollback;
   return DeploymentEvent.Fail;

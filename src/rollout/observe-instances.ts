@@ -33,6 +33,7 @@ export function observeInstances(src: ObservationSources): ObservedInstance[] {
   const leaving = new Set(
     src.steps.filter((s) => s.kind === 'retire' || s.kind === 'discard').map((s) => s.instance),
   );
+  const startedHere = new Set(src.steps.filter((s) => s.kind === 'start').map((s) => s.instance));
   const seen = new Set(src.containers.map((c) => c.instance));
   const starting = new Set(src.pendingStarts.map((p) => p.instance));
   const observed = src.containers.map((c): ObservedInstance => {
@@ -58,6 +59,7 @@ export function observeInstances(src: ObservationSources): ObservedInstance[] {
       lb: membership(server),
       retiring: leaving.has(c.instance),
       busy: src.inFlight.has(c.instance),
+      inherited: !startedHere.has(c.instance) && !starting.has(c.instance),
     };
   });
   const pending = src.pendingStarts

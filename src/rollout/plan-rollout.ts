@@ -113,8 +113,9 @@ function describe(c: PlanCounts): string {
   return parts.join(', ');
 }
 
+/** A failed instance this deployment started fails the rollout; an inherited one is only replaced. */
 function firstFailure(all: ClassifiedInstance[]) {
-  return all.find((i) => i.isNew && i.phase === InstancePhase.Failed)?.failedBecause;
+  return all.find((i) => i.isNew && !i.inherited && i.phase === InstancePhase.Failed)?.failedBecause;
 }
 
 /** Waiting on canaries: promote when `autoPromoteAfter` has passed since the last progress. */

@@ -55,6 +55,12 @@ export type ObservedInstance = {
   retiring: boolean;
   /** A step for it is in flight right now; plan nothing more for it this tick. */
   busy: boolean;
+  /**
+   * It was there before this deployment began (the deployment did not start it). One of the
+   * desired revision that dies is replaced, not blamed on the rollout: a heal or a scale
+   * inherits the instances it is asked to keep.
+   */
+  inherited?: boolean | undefined;
 };
 
 /** Phase of an instance as the planner sees it. */

@@ -15,8 +15,16 @@ import type { DeploymentRequest } from './deployment-request.ts';
 import { DeploymentRunner } from './deployment-runner.ts';
 import { allowedEvents, DeploymentEvent, nextDeploymentState } from './deployment-state.ts';
 import { type Enforced, enforceDeclaration } from './enforce-declaration.ts';
+import { watchInstance } from './execute-step.ts';
 import { HealthTracker } from './health-tracker.ts';
-import type { Clock, ContainerRuntime, DeploymentStore, LoadBalancer, ServiceRegistry } from './ports.ts';
+import type {
+  Clock,
+  ContainerRuntime,
+  DeploymentStore,
+  LoadBalancer,
+  RuntimeInstance,
+  ServiceRegistry,
+} from './ports.ts';
 import { RecordWriter } from './record-writer.ts';
 import { RolloutEvents } from './rollout-events.ts';
 
@@ -52,8 +60,55 @@ export class RolloutEngine {
   readonly #running = new Map<string, Running>();
   readonly #health = new Map<string, HealthTracker>();
   readonly #retries = new Map<string, NodeJS.Timeout>();
+  #onHealthChange: (app: string) => void = () => {};
 
   constructor(private readonly deps: EngineDeps) {}
+
+  /** Called when glint's probe sees an instance of `app` change phase (the reconciler listens). */
+  onHealthChange(listener: (app: string) => void): void {
+    this.#onHealthChange = listener;
+  }
+
+  /** A runner of the app is active in this process. */
+  isActive(app: string): boolean {
+    return this.#running.has(app);
+  }
+
+  /**
+   * Instances of the app glint's probe saw fail after they were ready, or never saw healthy
+   * within `healthyDeadline` of watching them (one that sickened while no daemon watched), with
+   * the last reason.
+   */
+  failingInstances(app: string, instances: Iterable<string>): Map<string, string> {
+    const tracker = this.#health.get(app);
+    const deadline = this.deps.apps()[app]?.strategy.healthyDeadline ?? Number.POSITIVE_INFINITY;
+    const now = this.deps.clock.now();
+    const out = new Map<string, string>();
+    for (const i of instances) {
+      const h = tracker?.get(i);
+      if (!h) continue;
+      if (h.failedAt !== undefined) out.set(i, h.lastReason ?? 'unhealthy');
+      else if (h.healthyAt === undefined && now - h.watchedSince > deadline)
+        out.set(i, `not healthy within ${deadline}ms${h.lastReason ? ` (last probe: ${h.lastReason})` : ''}`);
+    }
+    return out;
+  }
+
+  /**
+   * Between deployments the probes go on: running containers of the app are watched and the
+   * watches of gone ones end. While a deployment runs, its runner does this itself.
+   */
+  watchInstances(app: string, containers: readonly RuntimeInstance[]): void {
+    if (this.#running.has(app)) return;
+    const config = this.deps.apps()[app];
+    if (!config) return;
+    const health = this.#healthOf(app);
+    const ctx = { health, runtime: this.deps.runtime, check: config.health };
+    for (const c of containers)
+      if (c.running && c.host && c.port && !health.isWatched(c.instance))
+        watchInstance(ctx, { ...c, host: c.host, port: c.port, startedAt: c.startedAt ?? c.createdAt });
+    health.retain(new Set(containers.filter((c) => c.running).map((c) => c.instance)));
+  }
 
   async startDeployment(app: string, request: DeploymentRequest): Promise<DeploymentRecord> {
     const config = this.#app(app);
@@ -261,7 +316,10 @@ export class RolloutEngine {
   #healthOf(app: string): HealthTracker {
     let tracker = this.#health.get(app);
     if (!tracker) {
-      tracker = new HealthTracker(this.deps.clock, () => this.#running.get(app)?.runner.wake());
+      tracker = new HealthTracker(this.deps.clock, () => {
+        this.#running.get(app)?.runner.wake();
+        this.#onHealthChange(app);
+      });
       this.#health.set(app, tracker);
     }
     return tracker;

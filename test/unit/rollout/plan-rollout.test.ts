@@ -111,6 +111,27 @@ describe('planRollout', () => {
     expect(kinds(plan)).toEqual([`discard ${dead.instance}`, 'start']);
   });
 
+  it('a heal: an inherited instance of the desired revision that died or failed health is replaced, not a failure', () => {
+    const dead = ready(NEW, { running: false, failure: 'exited with code 137', inherited: true });
+    const sick = unhealthy(NEW, { lb: LbMembership.Ready, inherited: true });
+    const plan = planRollout({
+      ...toInput(base(3)),
+      observed: [dead, sick, ready(NEW, { inherited: true })],
+    });
+    expect(plan.phase).toBe(PlanPhase.Progressing);
+    expect(kinds(plan)).toEqual([`discard ${dead.instance}`, `discard ${sick.instance}`, 'start']);
+  });
+
+  it('a heal: a new instance it started that dies fails it', () => {
+    const crashed = starting(NEW, { running: false, failure: 'exited with code 3' });
+    const plan = planRollout({
+      ...toInput(base(2)),
+      observed: [ready(NEW, { inherited: true }), crashed],
+    });
+    expect(plan.phase).toBe(PlanPhase.Failed);
+    expect(plan.reason).toBe(PlanReason.InstanceCrashed);
+  });
+
   it('a paused rollout places and retires nothing, but still pulls failed instances', () => {
     const bad = unhealthy(NEW);
     const input = toInput(base(3));

@@ -81,6 +81,11 @@ export const routingSchema = z.strictObject({
   /** A frontend of its own on this port. */
   frontendPort: port.optional(),
   bind: z.string().default('127.0.0.1'),
+  /**
+   * The app's writes are idempotent: HAProxy may resend a POST, PUT, PATCH or DELETE to another
+   * instance when the one it went to died with it (a kill, an OOM). Off, only reads are resent.
+   */
+  retryWrites: z.boolean().default(false),
   /** Host names routed to this app on the shared frontend. */
   hosts: z
     .array(z.string().regex(/^[A-Za-z0-9*.-]+$/, 'expected a host name such as web.example.com'))

@@ -50,6 +50,11 @@ export type LbApp = {
   frontend?: { bind: string };
   /** Host names routed to this app on the shared frontend. */
   hosts?: string[];
+  /**
+   * HAProxy may resend a POST, PUT, PATCH or DELETE to another instance when the first one
+   * died with it (the app's writes are idempotent). Off, only reads are retried.
+   */
+  retryWrites?: boolean;
   check: LbHealthCheck;
   drainTimeoutMs: number;
   servers: LbServer[];

@@ -133,8 +133,9 @@ function renderBackend(app: LbApp): string[] {
   });
   return section(`backend ${backendName(app.name)}`, [
     'balance roundrobin',
-    // A retried POST/PUT/PATCH/DELETE could run twice on the application.
-    'http-request disable-l7-retry if METH_POST || { method PUT PATCH DELETE }',
+    // A retried POST/PUT/PATCH/DELETE could run twice on the application, unless it says its
+    // writes are idempotent.
+    ...(app.retryWrites ? [] : ['http-request disable-l7-retry if METH_POST || { method PUT PATCH DELETE }']),
     ...renderCheck(app.check),
     `timeout check ${formatDuration(app.check.timeoutMs)}`,
     `http-error status 503 content-type application/json string ${noInstance}`,

@@ -42,6 +42,7 @@ export function structureFromConfig(config: GlintConfig, cwd: string): LbStructu
         ? { frontend: { bind: `${app.routing.bind}:${app.routing.frontendPort}` } }
         : {}),
       ...(app.routing.hosts.length > 0 ? { hosts: app.routing.hosts } : {}),
+      ...(app.routing.retryWrites ? { retryWrites: true } : {}),
       check: checkFor(app.health),
       drainTimeoutMs: app.strategy.drainTimeout,
     })),

@@ -43,6 +43,8 @@ export class DeploymentRunner {
    * taken before a start finished may show its container not yet running, or not at all, and
    * must not read as a dead instance. A finished start leaves once a list asked after it.
    */
+  /** Instances this runner started: its own even before the record's write of the step lands. */
+  readonly #launched = new Set<string>();
   readonly #pendingStarts: {
     instance: string;
     node: string;
@@ -121,6 +123,7 @@ export class DeploymentRunner {
       steps: r.steps,
       inFlight: busy,
       pendingStarts: this.#pendingStarts,
+      launched: this.#launched,
       now,
     });
     return planRollout({
@@ -204,6 +207,7 @@ export class DeploymentRunner {
           at: this.ctx.clock.now(),
         };
         this.#pendingStarts.push(pending);
+        this.#launched.add(instance);
         this.#track(instance, 'start', startInstance(this.ctx, target.release, instance, node), (ok) => {
           if (ok) pending.doneAt = this.ctx.clock.now();
           else this.#pendingStarts.splice(this.#pendingStarts.indexOf(pending), 1);

@@ -13,6 +13,8 @@ export type ObservationSources = {
   /** Instances with a step in flight, and starts not yet visible as containers. */
   inFlight: ReadonlySet<string>;
   pendingStarts: readonly { instance: string; node: string; specHash: string; at: number }[];
+  /** Instances this process started for the deployment (the record may not show them yet). */
+  launched?: ReadonlySet<string>;
   now: number;
 };
 
@@ -33,7 +35,10 @@ export function observeInstances(src: ObservationSources): ObservedInstance[] {
   const leaving = new Set(
     src.steps.filter((s) => s.kind === 'retire' || s.kind === 'discard').map((s) => s.instance),
   );
-  const startedHere = new Set(src.steps.filter((s) => s.kind === 'start').map((s) => s.instance));
+  const startedHere = new Set([
+    ...src.steps.filter((s) => s.kind === 'start').map((s) => s.instance),
+    ...(src.launched ?? []),
+  ]);
   const seen = new Set(src.containers.map((c) => c.instance));
   const starting = new Set(src.pendingStarts.map((p) => p.instance));
   const observed = src.containers.map((c): ObservedInstance => {

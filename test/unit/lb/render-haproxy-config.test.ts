@@ -45,6 +45,12 @@ describe('renderHaproxyConfig', () => {
       expect(text).toContain(`  ${line}\n`);
   });
 
+  it('lets HAProxy resend writes only for an app that says they are idempotent', () => {
+    const retrying = renderHaproxyConfig({ ...base, apps: [{ ...base.apps[0]!, retryWrites: true }] });
+    expect(retrying).not.toContain('disable-l7-retry');
+    expect(retrying).toContain('  retry-on conn-failure empty-response\n');
+  });
+
   it('refuses a model it cannot render faithfully, naming the app and the field', () => {
     const bad = {
       ...base,

@@ -26,6 +26,45 @@ const base = {
 };
 
 describe('observeInstances', () => {
+  it.each([
+    {
+      name: 'neither the record nor this process started it',
+      steps: [],
+      launched: undefined,
+      inherited: true,
+    },
+    {
+      name: 'the record has its start step',
+      steps: [
+        {
+          seq: 1,
+          kind: 'start' as const,
+          state: 'succeeded' as const,
+          instance: 'a',
+          node: 'local',
+          attempt: 1,
+          startedAt: 'x',
+        },
+      ],
+      launched: undefined,
+      inherited: false,
+    },
+    {
+      name: 'this process launched it, its step not yet stored',
+      steps: [],
+      launched: new Set(['a']),
+      inherited: false,
+    },
+  ])('an instance is inherited when $name → $inherited', ({ steps, launched, inherited }) => {
+    const [o] = observeInstances({
+      ...base,
+      steps,
+      ...(launched ? { launched } : {}),
+      containers: [container({ running: false, exit: 'exited with code 3' })],
+    });
+    expect(o?.inherited).toBe(inherited);
+  });
+
   it('a container whose start is in flight is starting, not crashed', () => {
     const [o] = observeInstances({
       ...base,

@@ -263,10 +263,12 @@ export class Reconciler {
         cause: `reconciler: ${a.why}`,
       });
       this.deps.log.info({ app: a.app, deploymentId: started.id, why: a.why }, 'healing');
+      // A heal after a failed one has no container to read: the last lines seen stay.
+      const lines = logTail?.length ? logTail : this.#healing.get(a.app)?.logTail;
       this.#healing.set(a.app, {
         state: 'healing',
         reason: a.why,
-        ...(logTail?.length ? { logTail } : {}),
+        ...(lines?.length ? { logTail: lines } : {}),
         ...(a.crash && backoff ? { streak: backoff.streak } : {}),
         at: new Date(this.deps.clock.now()).toISOString(),
       });

@@ -209,12 +209,44 @@ export class RolloutEngine {
 
   /** Resumes active deployments, then brings every other app to its declaration. */
   async enforceDeclaration(): Promise<Enforced[]> {
+    await this.#endUndeclared();
     await this.resumeActive();
     return enforceDeclaration({
       ...this.deps,
       now: () => this.deps.clock.now(),
       startDeployment: (app, request) => this.startDeployment(app, request),
     });
+  }
+
+  /**
+   * A deployment of an app the declaration no longer has cannot go on (HAProxy dropped its
+   * backend): its runner stops and its record ends `failed`, saying why. The reconciler removes
+   * the app's containers after `reconcile.undeclaredGrace`.
+   */
+  async #endUndeclared(): Promise<void> {
+    const declared = this.deps.apps();
+    for (const [app, timer] of this.#retries)
+      if (!declared[app]) {
+        clearTimeout(timer);
+        this.#retries.delete(app);
+      }
+    for (const [app, running] of [...this.#running]) {
+      if (declared[app]) continue;
+      running.abort.abort();
+      await running.done;
+      const ended = await running.runner
+        .update((r) => {
+          const state = nextDeploymentState(r.state, DeploymentEvent.Fail);
+          if (!state) return r;
+          const message = `${app} is no longer declared; its containers are removed after reconcile.undeclaredGrace`;
+          return { ...r, state, error: { reason: 'AppUndeclared', message } };
+        })
+        .catch((err: unknown) => {
+          this.deps.log.warn({ app, err }, 'could not end the deployment of an undeclared app');
+          return undefined;
+        });
+      if (ended && isTerminal(ended.state)) this.events.emit('deployment:finished', ended);
+    }
   }
 
   /** Resolves when the app's running deployment (if any) has ended here. */
@@ -304,7 +336,7 @@ export class RolloutEngine {
   #retry(app: string, id: string, failures: number, delayMs: number) {
     const timer = setTimeout(async () => {
       this.#retries.delete(app);
-      if (this.#running.has(app)) return;
+      if (this.#running.has(app) || !this.deps.apps()[app]) return;
       const found = await this.deps.store.getDeployment(app, id).catch(() => undefined);
       if (found && !isTerminal(found.record.state)) this.#run(found, failures);
       else if (!found) this.#retry(app, id, failures + 1, Math.min(60_000, delayMs * 2));

@@ -38,6 +38,7 @@ export function wireReconciler(opts: {
     list: (app) => wiring.nodes.list(app),
     store,
     engine: wiring.engine,
+    servers: (app) => opts.lb.servers(app),
     retireUndeclared: async (c) => {
       // Its backend left HAProxy when the declaration dropped it; an unknown one is done.
       await opts.lb

@@ -26,6 +26,11 @@ export type AppObservation = {
   containers: readonly ReconcileContainer[];
   /** Instances glint's probe saw fail after they were ready, with why. */
   failing: ReadonlyMap<string, string>;
+  /**
+   * Running instances HAProxy does not have in rotation (absent, or left in `drain` or `maint`
+   * by a HAProxy restarted by hand); undefined when HAProxy could not be read.
+   */
+  outOfRotation?: readonly string[] | undefined;
   backoff?: CrashBackoff | undefined;
   /** The app's last heal failed, with why: the next one is part of the same crash loop. */
   lastHealFailure?: string | undefined;
@@ -86,6 +91,8 @@ function driftOf(o: AppObservation, desired: { specHash: string; instances: numb
     return `${o.containers.length} of ${desired.instances} instances exist`;
   if (o.containers.length > desired.instances)
     return `${o.containers.length} instances exist, ${desired.instances} declared`;
+  const out = o.outOfRotation?.[0];
+  if (out) return `instance ${out} is not in HAProxy's rotation`;
   return undefined;
 }
 

@@ -28,6 +28,8 @@ export type ReconcilerDeps = {
     failingInstances(app: string, instances: Iterable<string>): Map<string, string>;
     watchInstances(app: string, containers: readonly RuntimeInstance[]): void;
   };
+  /** HAProxy's servers of an app and their admin state. */
+  servers: (app: string) => Promise<ReadonlyArray<{ name: string; state: 'ready' | 'drain' | 'maint' }>>;
   /** Drains, deregisters and removes a container of an app that is no longer declared. */
   retireUndeclared: (c: ReconcileContainer) => Promise<void>;
   logTail: (node: string, containerId: string, lines: number) => Promise<string[]>;
@@ -169,7 +171,10 @@ export class Reconciler {
       declared && !this.deps.engine.isActive(app) ? this.deps.store.activeDeployment(app) : undefined,
     ]);
     const record = found?.record;
+    const busy = this.deps.engine.isActive(app) || active !== undefined;
     if (declared) this.deps.engine.watchInstances(app, containers);
+    const outOfRotation =
+      declared && !busy && record?.current ? await this.#outOfRotation(app, containers) : undefined;
     return {
       app,
       declared,
@@ -178,7 +183,8 @@ export class Reconciler {
         declared && record?.current
           ? { specHash: record.current.specHash, instances: record.instances ?? config.instances }
           : undefined,
-      activeDeployment: this.deps.engine.isActive(app) || active !== undefined,
+      activeDeployment: busy,
+      outOfRotation,
       containers,
       failing: this.deps.engine.failingInstances(
         app,
@@ -188,6 +194,19 @@ export class Reconciler {
       lastHealFailure: this.#healFailed.get(app),
       undeclaredSince: this.#undeclaredSince.get(app),
     };
+  }
+
+  /** Running instances HAProxy does not route to; only read between deployments. */
+  async #outOfRotation(app: string, containers: RuntimeInstance[]): Promise<string[] | undefined> {
+    const running = containers.filter((c) => c.running);
+    if (running.length === 0) return [];
+    const servers = await this.deps.servers(app).catch((err: unknown) => {
+      this.deps.log.debug({ app, err }, 'HAProxy did not answer; rotation not compared this pass');
+      return undefined;
+    });
+    if (!servers) return undefined;
+    const ready = new Set(servers.filter((s) => s.state === 'ready').map((s) => s.name));
+    return running.filter((c) => !ready.has(c.instance)).map((c) => c.instance);
   }
 
   async #act(a: ReconcileAction, observations: AppObservation[]): Promise<void> {

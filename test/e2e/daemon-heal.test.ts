@@ -4,6 +4,7 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GlintConfigInput } from '../../src/config/index.ts';
 import { type DaemonStack, type DaemonStackContext, startDaemonStack } from '../support/daemon-stack.ts';
+import { HAPROXY_IMAGE } from '../support/haproxy-container.ts';
 import { formatLoad, type RunningLoad, startLoad } from '../support/http-load.ts';
 import { testLabels } from '../support/labels.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -203,6 +204,32 @@ describe('the reconciler of a real daemon', () => {
     await forged.start();
     await whole(2, forged.id, before, `the forged ${APP} container replaced`);
     await expect(forged.inspect()).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it('a HAProxy restarted by hand serves the ready instances again', async () => {
+    const ids = (await instances()).map((i) => i.id).sort();
+    const [haproxy] = await docker.listContainers({
+      filters: { label: [`glint.test.suite=${SUITE}`], ancestor: [HAPROXY_IMAGE] },
+    });
+    expect(haproxy).toBeDefined();
+    await docker.getContainer(haproxy!.Id).restart({ t: 1 });
+    // Every instance answers through the frontend again: in rotation, none left draining.
+    const seen = new Set<string>();
+    await waitFor(
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${ctx.ports[0]}/`).catch(() => undefined);
+        if (res?.status === 200) seen.add(((await res.json()) as { instance: string }).instance);
+        else await res?.body?.cancel();
+        return seen.size === ids.length ? true : undefined;
+      },
+      {
+        timeoutMs: 120_000,
+        intervalMs: 100,
+        what: `both ${APP} instances answering after HAProxy restarted`,
+      },
+    ).catch((e: Error) => stack.withOutput(e));
+    // Healed in place: the same instances serve.
+    expect((await instances()).map((i) => i.id).sort()).toEqual(ids);
   });
 
   it('backs off a crash-looping app and shows why, with its last log lines', async () => {

@@ -78,6 +78,16 @@ describe('planReconcile', () => {
       want: 'heal: 3 instances exist, 2 declared',
     },
     {
+      name: 'a running instance HAProxy lost (restarted by hand from an older state)',
+      app: app({ containers: [container({ instance: 'left' }), container()], outOfRotation: ['left'] }),
+      want: "heal: instance left is not in HAProxy's rotation",
+    },
+    {
+      name: 'HAProxy could not be read: rotation not judged',
+      app: app({ outOfRotation: undefined }),
+      want: 'ok',
+    },
+    {
       name: 'the last heal failed',
       app: app({
         containers: [container()],

@@ -6,7 +6,7 @@ import type { ApiState } from './api-ports.ts';
 import { appDetail, appSummary } from './api-views.ts';
 import { callerOf, requireRole } from './authenticate.ts';
 import { appFacts, declaredApp } from './declared-app.ts';
-import { requestedVersion } from './deploy-target.ts';
+import { requestedTarget } from './deploy-target.ts';
 import { ApiErrorCode } from './error-codes.ts';
 import { parseRequestPart } from './parse-request.ts';
 import { deployBody, rollbackBody, rotationBody, scaleBody } from './request-schemas.ts';
@@ -41,11 +41,12 @@ async function rollbackRequest(
 
 function deployRequest(app: string, config: AppConfig, req: Request, res: Response): DeploymentRequest {
   const body = parseRequestPart(deployBody, 'body', bodyOf(req));
-  const version = requestedVersion(app, config.image, body);
+  const { version, repository } = requestedTarget(app, config, body);
   const { canary, ...strategy } = body.strategy ?? {};
   return {
     kind: 'deploy',
     version,
+    ...(repository ? { repository } : {}),
     ...(canary === undefined ? {} : { canary }),
     ...(Object.keys(strategy).length > 0 ? { strategy } : {}),
     cause: causeOf(res, `deploy ${version}`, body.reason),

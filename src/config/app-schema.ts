@@ -127,6 +127,17 @@ export const appSchema = z.strictObject({
       /^(latest|v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?|sha256:[0-9a-f]{64})$/,
       "expected a semver version such as '1.2.0', 'latest', or a digest 'sha256:...'",
     ),
+  /** Other repositories a deploy's `{image}` may name for this app (a mirror, a hotfix build). */
+  allowedImages: z
+    .array(
+      z
+        .string()
+        .regex(
+          /^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+$|^[a-z0-9._-]+(\/[a-z0-9._-]+)*$/,
+          "expected an image repository without tag or digest, e.g. '127.0.0.1:5000/demo-app-hotfix'",
+        ),
+    )
+    .default([]),
   allowPrerelease: z.boolean().default(false),
   requireStamp: z.boolean().default(true),
   instances: z.number().int('instances must be a whole number').min(0).max(100),

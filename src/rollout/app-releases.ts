@@ -5,7 +5,7 @@ import { type EtcdClient, fingerprintEnv, type Release, ResolvedEnv, resolveAppE
 
 export type ReleaseSource = {
   /** A version of the app (semver, `latest`, digest) as a release: verified digest and env read now. */
-  resolve(app: string, version: string): Promise<Release>;
+  resolve(app: string, version: string, repository?: string): Promise<Release>;
   /** The same image with the env read again (a config change, a rotation, a heal). */
   refresh(app: string, release: Release): Promise<Release>;
   /** Everything the container of `instance` on `node` is made of. */
@@ -38,10 +38,11 @@ export type AppReleasesOptions = {
 export class AppReleases implements ReleaseSource {
   constructor(private readonly opts: AppReleasesOptions) {}
 
-  async resolve(app: string, version: string): Promise<Release> {
+  /** `repository`: one of the app's `allowedImages` instead of its `image` (checked by the caller). */
+  async resolve(app: string, version: string, repository?: string): Promise<Release> {
     const config = this.#app(app);
     const image = await resolveImage(this.opts.registry, {
-      repository: config.image,
+      repository: repository ?? config.image,
       requested: version,
       allowPrerelease: config.allowPrerelease,
       requireStamp: config.requireStamp,

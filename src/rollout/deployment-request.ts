@@ -20,6 +20,8 @@ export type DeploymentRequest = {
   kind: DeploymentKind;
   /** deploy: the version to run (semver, `latest`, digest); default: the declared one. */
   version?: string;
+  /** deploy: a repository the app's `allowedImages` lists, instead of its `image`. */
+  repository?: string;
   /** scale: the new count; default: the declared one. */
   instances?: number;
   /** deploy: canaries for this deployment, instead of the declared `strategy.canary`. */

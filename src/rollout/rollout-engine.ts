@@ -273,7 +273,10 @@ export class RolloutEngine {
     const from: Release | undefined = current?.current;
     if (request.release) return { from, to: request.release };
     if (request.kind === 'deploy')
-      return { from, to: await this.deps.releases.resolve(app, request.version ?? config.version) };
+      return {
+        from,
+        to: await this.deps.releases.resolve(app, request.version ?? config.version, request.repository),
+      };
     if (request.kind === 'rollback') {
       const previous = current?.history.find((h) => h.specHash !== from?.specHash);
       if (!previous)

@@ -199,7 +199,7 @@ describe('deploying', () => {
     expect(res.status).toBe(422);
     expect(res.json.error).toMatchObject({
       code: 'ImageNotAllowed',
-      details: { allowed: '127.0.0.1:5000/demo-app' },
+      details: { allowed: ['127.0.0.1:5000/demo-app'] },
     });
     expect(w.store.deployments.size).toBe(0);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { requestedVersion } from '../../../src/api/deploy-target.ts';
+import { requestedTarget } from '../../../src/api/deploy-target.ts';
 import { parseRequestPart } from '../../../src/api/parse-request.ts';
 import {
   deployBody,
@@ -104,9 +104,16 @@ describe('scale, rollback and list schemas', () => {
   });
 });
 
-describe('requestedVersion', () => {
+describe('requestedTarget', () => {
   const repo = '127.0.0.1:5000/demo-app';
-  const rows: Array<{ name: string; body: Parameters<typeof requestedVersion>[2]; want: string | RegExp }> = [
+  const declared = { image: repo, allowedImages: ['127.0.0.1:5000/demo-app-hotfix'] };
+  it('an image of a repository the app allows goes on with that repository', () => {
+    expect(requestedTarget('web', declared, { image: '127.0.0.1:5000/demo-app-hotfix:1.3.1' })).toEqual({
+      version: '1.3.1',
+      repository: '127.0.0.1:5000/demo-app-hotfix',
+    });
+  });
+  const rows: Array<{ name: string; body: Parameters<typeof requestedTarget>[2]; want: string | RegExp }> = [
     { name: 'a version as given', body: { version: '1.2.0' }, want: '1.2.0' },
     { name: 'a digest as given', body: { digest: DIGEST }, want: DIGEST },
     { name: "the tag of the app's repository", body: { image: `${repo}:1.3.0` }, want: '1.3.0' },
@@ -126,11 +133,11 @@ describe('requestedVersion', () => {
   ];
   it.each(rows)('$name', ({ body, want }) => {
     if (typeof want === 'string') {
-      expect(requestedVersion('web', repo, body)).toBe(want);
+      expect(requestedTarget('web', declared, body)).toEqual({ version: want });
       return;
     }
     try {
-      requestedVersion('web', repo, body);
+      requestedTarget('web', declared, body);
       expect.unreachable();
     } catch (err) {
       expect((err as GlintError).code).toMatch(want);

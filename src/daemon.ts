@@ -252,16 +252,24 @@ async function startInto(
     return closeApiServer(server);
   });
   log.info({ url: `http://${config.api.listen}` }, 'API listening');
-  const enforce = () =>
+  // Apps whose declaration could not be applied because a deployment held them (a heal, an API
+  // deploy): applied again when that deployment ends, so a SIGHUP is never lost.
+  const enforceAfter = new Set<string>();
+  const enforce = (): Promise<void> =>
     engine
       .enforceDeclaration()
       .then((results) => {
         for (const r of results) {
           log.info({ app: r.app, action: r.action }, r.detail);
           if (r.action !== 'error') enforcedAt.set(r.app, Date.now());
+          if (r.action === 'busy') enforceAfter.add(r.app);
+          else enforceAfter.delete(r.app);
         }
       })
       .catch((err) => log.error({ err }, 'could not bring the apps to their declaration'));
+  engine.events.on('deployment:finished', (r) => {
+    if (enforceAfter.delete(r.app) && election.isLeader()) void enforce();
+  });
   // Rotations begin once the declaration is enforced, so a missed slot's catch-up does not
   // collide with the declaration's own deployments.
   election.on(

@@ -299,7 +299,15 @@ async function killAt(
         )
       : undefined;
     const timeout = new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`kill point "${point.name}" not reached in 180 s`)), 180_000).unref(),
+      setTimeout(
+        () =>
+          reject(
+            new Error(
+              `kill point "${point.name}" not reached in 180 s; daemon output: ${daemon.output().slice(-4000)}`,
+            ),
+          ),
+        180_000,
+      ).unref(),
     );
     const result = await Promise.race([reached, timeout, ...(polled ? [polled.then(() => reached)] : [])]);
     return { id: result.record.id, ...result };

@@ -3,7 +3,7 @@
  * engine for every glint container, the app record and deployment lock of each app read from
  * etcd, the pure decision, and the HAProxy comparison of each app.
  *
- * The containers are cheap (`node:20-slim` running `sleep`), labelled as glint labels its own
+ * The containers are cheap (`registry:2`'s busybox running `sleep`), labelled as glint labels its own
  * and spread over `--apps` apps whose records in a real etcd say they run exactly these: a pass
  * decides "ok" for every app, so what is timed is the observing, not a deployment. HAProxy's
  * answer is taken as every instance in rotation (its runtime API reads are timed by
@@ -35,7 +35,8 @@ const CONTAINERS = Number(arg('containers', '500'));
 const APPS = Number(arg('apps', '10'));
 const PASSES = Number(arg('passes', '20'));
 const SPEC = 'bench-spec';
-const IMAGE = 'node:20-slim';
+// The offline stand-in images (images/standins) have no shell; registry:2 carries busybox's sleep.
+const IMAGE = 'registry:2';
 
 const docker = new Docker();
 const percentile = (xs: number[], p: number) =>
@@ -55,7 +56,8 @@ async function createSleepers(apps: string[], labels: Record<string, string>) {
         const c = await docker.createContainer({
           name: `glint-${next.app}-${next.instance}`,
           Image: IMAGE,
-          Cmd: ['sleep', 'infinity'],
+          Entrypoint: ['sleep'],
+          Cmd: ['100000'],
           Labels: {
             ...labels,
             'glint.managed': 'true',

@@ -199,6 +199,7 @@ async function startInto(
     store: new EtcdRotationStore(etcd, { guard: () => election.guard('recording a rotation') }),
     clock: { now: () => Date.now() },
     log: log.child({ component: 'rotation' }),
+    onRun: (app, run) => engine.events.emit(`rotation:${run.outcome}`, { app, ...run }),
   });
   // Heals what dies or drifts between deployments, in the leader only.
   const reconcile = wireReconciler({

@@ -49,6 +49,10 @@ export function wireReconciler(opts: {
       await wiring.nodes.stopAndRemove(c.node, c.containerId, UNDECLARED_STOP_MS);
     },
     logTail: (node, id, lines) => wiring.nodes.logTail(node, id, lines),
+    notify: {
+      instanceFailed: (e) => wiring.engine.events.emit('instance:failed', e),
+      backoff: (e) => wiring.engine.events.emit('instance:backoff', e),
+    },
     clock: { now: () => Date.now() },
     log,
     // Read once: a changed interval takes effect at the next start (the next election).
@@ -72,7 +76,13 @@ export function wireReconciler(opts: {
         (e) =>
           new EngineEvents(engineFor(e), {
             logger: log,
-            onEvent: (event) => reconciler.poke(event.app),
+            onEvent: (event) => {
+              log.debug(
+                { app: event.app, event: event.kind, containerId: event.containerId.slice(0, 12) },
+                'engine event',
+              );
+              reconciler.noteEvent(event);
+            },
             // After a gap in the stream anything may have happened: look at everything.
             onConnection: (state) => {
               if (state === 'connected') reconciler.poke();

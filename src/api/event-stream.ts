@@ -20,6 +20,8 @@ type Client = { res: Response; filter: EventFilter; heartbeat: NodeJS.Timeout };
 
 const DEPLOYMENT_EVENTS = ['deployment:started', 'deployment:updated', 'deployment:finished'] as const;
 const STEP_EVENTS = ['step:started', 'step:finished', 'step:failed'] as const;
+/** Events that carry their app and are streamed as they are. */
+const APP_EVENTS = ['instance:failed', 'instance:backoff', 'rotation:started', 'rotation:skipped'] as const;
 
 function frame(event: StreamEvent): string {
   return `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`;
@@ -48,6 +50,11 @@ export class EventStream {
     }
     for (const type of STEP_EVENTS) {
       const listener = (step: RolloutEventMap[typeof type][0]) => this.#publish(type, step.app, step);
+      events.on(type, listener);
+      this.#unsubscribe.push(() => events.off(type, listener));
+    }
+    for (const type of APP_EVENTS) {
+      const listener = (data: RolloutEventMap[typeof type][0]) => this.#publish(type, data.app, data);
       events.on(type, listener);
       this.#unsubscribe.push(() => events.off(type, listener));
     }

@@ -37,6 +37,11 @@ export type ReconcilerDeps = {
   log: Logger;
   intervalMs: number;
   undeclaredGraceMs: number;
+  /** What the event stream tells: an instance failed, a crash loop backs off. */
+  notify?: {
+    instanceFailed(e: { app: string; instance?: string; why: string; logTail?: string[] }): void;
+    backoff(e: { app: string; why: string; until: string; streak: number }): void;
+  };
   /** Each pass's duration and what it decided, for metrics and benchmarks. */
   onPass?: (pass: { ms: number; containers: number; actions: ReconcileAction[] }) => void;
 };
@@ -73,6 +78,8 @@ export class Reconciler {
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #pending = new Set<string>();
   readonly #healFailed = new Map<string, string>();
+  /** What the engine's events said of containers: they died (and why), before a list shows it. */
+  readonly #deaths = new Map<string, { exit: string; oom: boolean }>();
   #full = false;
   #periodic: NodeJS.Timeout | undefined;
   #batch: NodeJS.Timeout | undefined;
@@ -111,6 +118,27 @@ export class Reconciler {
     }, EVENT_BATCH_MS);
   }
 
+  /**
+   * An engine event of one of glint's containers. Docker sends `die` before its container list
+   * shows the container stopped, and a list never says "out of memory": both are kept here.
+   */
+  noteEvent(e: {
+    kind: string;
+    containerId: string;
+    app?: string | undefined;
+    exitCode?: number | undefined;
+  }): void {
+    const known = this.#deaths.get(e.containerId);
+    if (e.kind === 'oom') this.#deaths.set(e.containerId, { exit: known?.exit ?? 'killed', oom: true });
+    else if (e.kind === 'die')
+      this.#deaths.set(e.containerId, {
+        exit: e.exitCode === undefined ? 'exited' : `exited with code ${e.exitCode}`,
+        oom: known?.oom ?? false,
+      });
+    else if (e.kind === 'destroy') this.#deaths.delete(e.containerId);
+    this.poke(e.app);
+  }
+
   /** A heal deployment of the app ended: a failed one makes the next heal part of a crash loop. */
   healEnded(app: string, failure?: string): void {
     if (failure) this.#healFailed.set(app, failure);
@@ -126,6 +154,10 @@ export class Reconciler {
   async pass(app?: string): Promise<ReconcileAction[]> {
     const started = performance.now();
     const containers = await this.deps.list(app);
+    if (app === undefined) {
+      const present = new Set(containers.map((c) => c.containerId));
+      for (const id of this.#deaths.keys()) if (!present.has(id)) this.#deaths.delete(id);
+    }
     const byApp = new Map<string, RuntimeInstance[]>();
     for (const name of app === undefined ? Object.keys(this.deps.apps()) : [app]) byApp.set(name, []);
     for (const c of containers) {
@@ -141,8 +173,20 @@ export class Reconciler {
       undeclaredGraceMs: this.deps.undeclaredGraceMs,
       now,
     });
+    const observedMs = performance.now() - started;
     await Promise.all(actions.map((a) => this.#act(a, observations)));
-    this.deps.onPass?.({ ms: performance.now() - started, containers: containers.length, actions });
+    const ms = performance.now() - started;
+    this.deps.log.debug(
+      {
+        app: app ?? '*',
+        containers: containers.length,
+        decided: actions.map((a) => `${a.app}:${a.kind}`).join(' '),
+        observedMs: Math.round(observedMs),
+        ms: Math.round(ms),
+      },
+      'reconcile pass',
+    );
+    this.deps.onPass?.({ ms, containers: containers.length, actions });
     return actions;
   }
 
@@ -163,7 +207,18 @@ export class Reconciler {
       });
   }
 
-  async #observe(app: string, containers: RuntimeInstance[]): Promise<AppObservation> {
+  /** The list's view, corrected by what the engine's events already said. */
+  #withDeaths(containers: RuntimeInstance[]): RuntimeInstance[] {
+    return containers.map((c) => {
+      const death = this.#deaths.get(c.containerId);
+      if (!death) return c;
+      const exit = death.oom ? `killed: out of memory (${c.exit ?? death.exit})` : (c.exit ?? death.exit);
+      return { ...c, running: false, exit };
+    });
+  }
+
+  async #observe(app: string, listed: RuntimeInstance[]): Promise<AppObservation> {
+    const containers = this.#withDeaths(listed);
     const config = this.deps.apps()[app];
     const declared = config !== undefined;
     const [found, active] = await Promise.all([
@@ -237,6 +292,13 @@ export class Reconciler {
         await this.#removeUndeclared(a.app, a.containers);
         return;
       case 'backoff':
+        if (this.#healing.get(a.app)?.state !== 'backoff')
+          this.deps.notify?.backoff({
+            app: a.app,
+            why: a.why,
+            until: new Date(a.until).toISOString(),
+            streak: this.#backoff.get(a.app)?.streak ?? 0,
+          });
         this.#healing.set(a.app, {
           ...this.#healing.get(a.app),
           state: 'backoff',
@@ -261,6 +323,13 @@ export class Reconciler {
     const logTail =
       node && containerId ? await this.deps.logTail(node, containerId, LOG_LINES).catch(() => []) : undefined;
     this.#healFailed.delete(a.app);
+    if (a.culprit?.instance)
+      this.deps.notify?.instanceFailed({
+        app: a.app,
+        instance: a.culprit.instance,
+        why: a.culprit.why,
+        ...(logTail?.length ? { logTail } : {}),
+      });
     if (a.crash)
       this.#backoff.set(
         a.app,

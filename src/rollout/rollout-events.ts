@@ -13,6 +13,13 @@ export type RolloutEventMap = {
   'step:started': [StepEvent];
   'step:finished': [StepEvent];
   'step:failed': [StepEvent & { message: string }];
+  /** An instance died or failed its health check between deployments (the reconciler heals it). */
+  'instance:failed': [{ app: string; instance?: string; why: string; logTail?: string[] }];
+  /** A crash-looping app's next heal waits. */
+  'instance:backoff': [{ app: string; why: string; until: string; streak: number }];
+  /** A cron or maxAge rotation started or was skipped (with why). */
+  'rotation:started': [{ app: string } & Record<string, unknown>];
+  'rotation:skipped': [{ app: string } & Record<string, unknown>];
 };
 
 export class RolloutEvents extends EventEmitter<RolloutEventMap> {}

@@ -23,6 +23,8 @@ export type RotationSchedulerDeps = {
   missedWindowMs?: number;
   /** How soon a look that failed, or a maxAge rotation refused by an active deployment, is tried again. Default 15 s. */
   retryMs?: number;
+  /** Each rotation started or skipped, as recorded (for the event stream). */
+  onRun?: (app: string, run: RotationRun) => void;
   /** The longest a timer sleeps before looking again. Default 5 minutes. */
   maxSleepMs?: number;
 };
@@ -69,7 +71,13 @@ export class RotationScheduler {
   #running = false;
 
   constructor(deps: RotationSchedulerDeps) {
-    this.#deps = { missedWindowMs: 3_600_000, retryMs: 15_000, maxSleepMs: 300_000, ...deps };
+    this.#deps = {
+      missedWindowMs: 3_600_000,
+      retryMs: 15_000,
+      maxSleepMs: 300_000,
+      onRun: () => {},
+      ...deps,
+    };
   }
 
   /** Begins scheduling; runs missed slots younger than the window at once. */
@@ -224,6 +232,7 @@ export class RotationScheduler {
       message: decision.message,
     };
     const saved = await this.#save(app, stored, run, decision.slot);
+    if (saved !== undefined) this.#deps.onRun(app, run);
     if (saved !== undefined)
       this.#deps.log.warn(
         { app, cron: slot.schedule?.expression, reason: decision.reason },
@@ -308,6 +317,7 @@ export class RotationScheduler {
   ) {
     try {
       await this.#save(app, taken, run, cronSlot);
+      this.#deps.onRun(app, run);
     } catch (err) {
       this.#deps.log.warn({ err, app }, 'could not record the rotation');
     }

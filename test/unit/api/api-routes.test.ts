@@ -342,6 +342,28 @@ describe('GET /v1/events', () => {
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
   });
 
+  it('streams what the reconciler and the rotations tell, by namespace', async () => {
+    const w = await world();
+    const res = await fetch(`${w.url}/v1/events?types=instance,rotation`, {
+      headers: { authorization: `Bearer ${TOKENS.read}` },
+    });
+    w.engine.events.emit('instance:failed', {
+      app: 'web',
+      instance: 'a1',
+      why: 'instance a1 stopped: exited with code 137',
+    });
+    w.engine.events.emit('instance:backoff', {
+      app: 'web',
+      why: 'crash loop',
+      until: '2026-01-01T00:00:01Z',
+      streak: 3,
+    });
+    w.engine.events.emit('rotation:skipped', { app: 'web', reason: 'DeploymentInProgress' });
+    const { events } = await readEvents(res, (evs) => evs.length >= 3);
+    expect(events.map((e) => e.event)).toEqual(['instance:failed', 'instance:backoff', 'rotation:skipped']);
+    expect(JSON.parse(events[0]!.data)).toMatchObject({ instance: 'a1', why: /exited with code 137/ });
+  });
+
   it('resumes after Last-Event-ID with the events the client missed', async () => {
     const w = await world();
     const first = await fetch(`${w.url}/v1/events`, { headers: { authorization: `Bearer ${TOKENS.read}` } });

@@ -54,7 +54,7 @@ function world(opts: {
   const started: Array<{ app: string; request: DeploymentRequest }> = [];
   const retired: string[] = [];
   let now = 1_000_000;
-  const records = opts.records ?? {
+  const records: Record<string, AppRecord> = opts.records ?? {
     web: { app: 'web', current: release, history: [release], instances: 2, updatedAt: 'x' },
   };
   const reconciler = new Reconciler({

@@ -92,6 +92,11 @@ export class ConfigWatcher extends EventEmitter<WatcherEvents> {
     for (const app of apps) if (!this.#fingerprints.has(app.name)) this.#remember(app);
   }
 
+  /** The fingerprint of the app's env as last resolved (at start, or at its last change). */
+  fingerprintOf(app: string): string | undefined {
+    return this.#fingerprints.get(app);
+  }
+
   /** The newest etcd revision this watcher has seen. */
   get revision(): number {
     return this.#revision;

@@ -31,6 +31,7 @@ export type ConfigRolloutsDeps = {
     getApp(app: string): Promise<Versioned<AppRecord> | undefined>;
     saveApp(record: AppRecord, opts: { expectedModRevision: number }): Promise<number>;
     activeDeployment(app: string): Promise<string | undefined>;
+    getDeployment(app: string, id: string): Promise<Versioned<DeploymentRecord> | undefined>;
     listDeployments(app: string, opts?: { limit?: number }): Promise<DeploymentRecord[]>;
   };
   clock: Clock;
@@ -64,7 +65,10 @@ export class ConfigRollouts {
     this.#log = deps.log.child({ component: 'config-rollouts' });
   }
 
-  /** Starts watching from etcd's state now; changes before this are the declaration's business. */
+  /**
+   * Starts watching from etcd's state now. Changes before it are the declaration's business
+   * (enforced just before); one that came between that and this is caught up here.
+   */
   async start(): Promise<void> {
     if (this.#watcher) return;
     const watcher = new ConfigWatcher(this.#deps.etcd, {
@@ -78,6 +82,10 @@ export class ConfigRollouts {
     this.#deps.engine.events.on('deployment:finished', this.#finished);
     this.#watcher = watcher;
     await watcher.start();
+    for (const { name } of this.#watched())
+      void this.#serial
+        .run(name, () => this.#catchUp(name))
+        .catch((err) => this.#log.warn({ err, app: name }, 'catching up on config changes failed'));
   }
 
   /** Stops watching and forgets queued changes: the next leader reads etcd afresh. */
@@ -112,6 +120,29 @@ export class ConfigRollouts {
       ? { fingerprint: event.fingerprint }
       : { error: event.error?.message ?? 'unknown error' };
     return this.#serial.run(event.app, () => this.#handle(event.app, { trigger, wanted }));
+  }
+
+  /**
+   * An app whose env in etcd differs from the release it runs, and from what its active
+   * deployment rolls out, changed while no one watched: that is rolled out as a change.
+   */
+  async #catchUp(app: string): Promise<void> {
+    const watcher = this.#watcher;
+    const wanted = watcher?.fingerprintOf(app);
+    if (!watcher || !wanted || this.#deps.apps()[app]?.onConfigChange !== 'rotate') return;
+    const running = (await this.#deps.store.getApp(app))?.record.current?.env.fingerprint;
+    // No release yet: the app's first deployment reads the env itself.
+    if (!running || running === wanted) return;
+    const active = await this.#deps.store.activeDeployment(app);
+    const rolling = active ? await this.#deps.store.getDeployment(app, active) : undefined;
+    if (rolling?.record.to.env.fingerprint === wanted) return;
+    const trigger: DeploymentTrigger = {
+      source: 'etcd',
+      keys: [],
+      revision: watcher.revision,
+      reasons: ['resync'],
+    };
+    await this.#handle(app, { trigger, wanted: { fingerprint: wanted } });
   }
 
   readonly #finished = (record: DeploymentRecord): void => this.#drainLater(record.app);
@@ -233,6 +264,8 @@ export class ConfigRollouts {
 }
 
 function causeOf(trigger: DeploymentTrigger): string {
+  if (trigger.keys.length === 0)
+    return `config in etcd changed while no daemon watched (revision ${trigger.revision})`;
   const keys = trigger.keys.slice(0, KEYS_IN_CAUSE).join(', ');
   const more = trigger.keys.length > KEYS_IN_CAUSE ? ` and ${trigger.keys.length - KEYS_IN_CAUSE} more` : '';
   return `config change in etcd at revision ${trigger.revision}: ${keys}${more}`;

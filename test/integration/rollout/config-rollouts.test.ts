@@ -206,8 +206,23 @@ describe('config changes in etcd rolled out as config deployments', () => {
     }
   });
 
+  it('rolls out, once watching starts, a change made while no one watched', async () => {
+    await rollouts.stop();
+    await stack.etcd.put(KEY('GREETING'), 'offline');
+    const since = await revisionNow();
+    await rollouts.start();
+    const started = await waitFor(
+      async () => (await configDeployments()).find((d) => d.trigger && d.trigger.revision >= since),
+      { what: 'a config deployment for the missed change', timeoutMs: 30_000 },
+    );
+    expect(started.trigger).toMatchObject({ keys: [], reasons: ['resync'] });
+    expect(started.cause).toContain('while no daemon watched');
+    const done = await stack.finished(APP, started.id);
+    expect(done.state).toBe('succeeded');
+    for (const c of await runningEnvs()) expect(c.env.GREETING).toBe('offline');
+  });
+
   it('rolls back to the previous env with no client error when FAIL_HEALTH=1 makes the new instances fail', async () => {
-    // The 'none' test left GREETING=quiet unrolled: this deployment carries it along.
     const previous = (await appRecord()).current!;
     const since = await revisionNow();
     const traffic = load();
@@ -231,7 +246,7 @@ describe('config changes in etcd rolled out as config deployments', () => {
     expect(envs).toHaveLength(2);
     for (const c of envs) {
       expect(c.env.FAIL_HEALTH).toBeUndefined();
-      expect(c.env.GREETING).toBe('queued');
+      expect(c.env.GREETING).toBe('offline');
       expect(c.labels['glint.env-fingerprint']).toBe(previous.env.fingerprint);
     }
     expect((await appRecord()).current?.env.fingerprint).toBe(previous.env.fingerprint);

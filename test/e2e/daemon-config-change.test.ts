@@ -31,6 +31,8 @@ let dir: string;
 let daemon: DaemonProcess;
 let api: string;
 let frontendPort: number;
+let file: string;
+let decl: GlintConfigInput;
 
 function declaration(apiPort: number): GlintConfigInput {
   return {
@@ -120,7 +122,7 @@ beforeAll(async () => {
   registry = await startDemoRegistry(SUITE);
   await pushDemoVersion(registry, 'demo-app', '1.0.0');
   await etcd.put(`/glint/config/${APP}/GREETING`, 'boot');
-  const decl = declaration(apiPort);
+  decl = declaration(apiPort);
   const parsed = validateConfig(decl);
   if (!parsed.ok) throw new Error(`test declaration is invalid: ${JSON.stringify(parsed.issues)}`);
   await connectLoadBalancer(structureFromConfig(parsed.config, process.cwd()), {
@@ -128,7 +130,7 @@ beforeAll(async () => {
     validator: new LocalBinaryValidator(),
   });
   await startHaproxy(SUITE, join(dir, 'haproxy'));
-  const file = join(dir, 'scheduler.config.ts');
+  file = join(dir, 'scheduler.config.ts');
   writeFileSync(file, `export default ${JSON.stringify(decl)};\n`);
   api = `http://127.0.0.1:${apiPort}`;
   daemon = spawnDaemon(file, { apiUrl: api, dir, env: { E2E_CONFIG_TOKEN: TOKEN } });
@@ -227,4 +229,41 @@ describe('a config change in etcd, rolled out by a real daemon', () => {
       expect(env.GREETING).toBe(VALUE);
     }
   }, 300_000);
+
+  it("skips a change back to the env the instances run, and takes onConfigChange: 'none' from a reloaded declaration", async () => {
+    const deployments = async () => (await get(`/v1/deployments?app=${APP}`)).deployments.length;
+    const count = await deployments();
+    const before = (await etcd.txn({ compare: [], success: [] })).revision;
+    expect(await etcd.delete(`/glint/config/${APP}/FAIL_HEALTH`)).toBe(1);
+    const skipped = await waitFor(
+      async () => (await appState()).configChanges.find((c: { revision: number }) => c.revision > before),
+      { timeoutMs: 30_000, what: 'the removal of FAIL_HEALTH to be recorded' },
+    );
+    expect(skipped.keys).toEqual([`config/${APP}/FAIL_HEALTH`]);
+    expect(skipped).toMatchObject({ outcome: 'skipped', message: 'the instances already run this env' });
+
+    const app = decl.apps[APP]!;
+    writeFileSync(
+      file,
+      `export default ${JSON.stringify({ ...decl, apps: { [APP]: { ...app, onConfigChange: 'none' } } })};\n`,
+    );
+    const reloads = () => daemon.output().split('declaration reloaded').length - 1;
+    const reloaded = reloads();
+    daemon.proc.kill('SIGHUP');
+    await waitFor(() => (reloads() > reloaded ? true : undefined), {
+      timeoutMs: 30_000,
+      what: 'the reload',
+    }).catch(withOutput);
+    const since = await etcd.put(`/glint/config/${APP}/GREETING`, 'quiet');
+    const recorded = await waitFor(
+      async () => (await appState()).configChanges.find((c: { revision: number }) => c.revision >= since),
+      { timeoutMs: 30_000, what: 'the change to be recorded' },
+    ).catch(withOutput);
+    expect(recorded).toMatchObject({ outcome: 'recorded', keys: [`config/${APP}/GREETING`] });
+    expect(recorded.deploymentId).toBeUndefined();
+    const now = await appState();
+    expect(now.activeDeployment).toBeNull();
+    expect(await deployments()).toBe(count);
+    for (const i of now.instances.list) expect((await containerEnv(i.containerId)).GREETING).toBe(VALUE);
+  }, 120_000);
 });

@@ -159,28 +159,38 @@ describe('config changes in etcd rolled out as config deployments', () => {
       expect([0, 1, 2, 3].map((i) => c.env[`BURST_${i}`])).toEqual(['v16', 'v17', 'v18', 'v19']);
   });
 
-  it('rolls a change made during an active deployment out after that deployment ends', async () => {
+  it('rolls changes made during an active deployment out after it ends, as one deployment', async () => {
     const rotate = await stack.engine.startDeployment(APP, { kind: 'rotate' });
     await stack.waitState(APP, rotate.id, 'running');
-    // Held paused, so the change surely lands while it is active.
+    // Held paused, so the changes surely land while it is active.
     await stack.engine.pause(APP, rotate.id);
     const since = await revisionNow();
+    const queued = async (key: string) =>
+      waitFor(
+        async () =>
+          (await appRecord()).configChanges?.find(
+            (c) => c.revision > since && c.outcome === 'queued' && c.keys.includes(key),
+          ),
+        { what: `the change of ${key} to be queued`, timeoutMs: 30_000 },
+      );
     await stack.etcd.put(KEY('GREETING'), 'queued');
-    const queued = await waitFor(
-      async () =>
-        (await appRecord()).configChanges?.find((c) => c.revision > since && c.outcome === 'queued'),
-      { what: 'the change to be queued', timeoutMs: 30_000 },
-    );
-    expect(queued.keys).toEqual([`config/${APP}/GREETING`]);
+    expect((await queued(`config/${APP}/GREETING`)).keys).toEqual([`config/${APP}/GREETING`]);
+    // A second change, in a later window, joins the first.
+    await stack.etcd.put(KEY('LATER'), 'too');
+    await queued(`config/${APP}/LATER`);
     expect((await configDeployments()).some((d) => d.trigger && d.trigger.revision > since)).toBe(false);
     await stack.engine.resume(APP, rotate.id);
     const rotated = await stack.finished(APP, rotate.id);
     expect(rotated.state).toBe('succeeded');
     const started = await deploymentFor(`config/${APP}/GREETING`, since);
+    expect(started.trigger?.keys).toEqual([`config/${APP}/GREETING`, `config/${APP}/LATER`]);
     expect(Date.parse(started.createdAt)).toBeGreaterThanOrEqual(Date.parse(rotated.finishedAt!));
     const done = await stack.finished(APP, started.id);
     expect(done.state).toBe('succeeded');
-    for (const c of await runningEnvs()) expect(c.env.GREETING).toBe('queued');
+    expect((await configDeployments()).filter((d) => d.trigger && d.trigger.revision > since)).toHaveLength(
+      1,
+    );
+    for (const c of await runningEnvs()) expect([c.env.GREETING, c.env.LATER]).toEqual(['queued', 'too']);
   });
 
   it("records a change of an app that says onConfigChange: 'none' without deploying", async () => {

@@ -31,7 +31,6 @@ export type ConfigRolloutsDeps = {
     getApp(app: string): Promise<Versioned<AppRecord> | undefined>;
     saveApp(record: AppRecord, opts: { expectedModRevision: number }): Promise<number>;
     activeDeployment(app: string): Promise<string | undefined>;
-    getDeployment(app: string, id: string): Promise<Versioned<DeploymentRecord> | undefined>;
     listDeployments(app: string, opts?: { limit?: number }): Promise<DeploymentRecord[]>;
   };
   clock: Clock;
@@ -123,8 +122,9 @@ export class ConfigRollouts {
   }
 
   /**
-   * An app whose env in etcd differs from the release it runs, and from what its active
-   * deployment rolls out, changed while no one watched: that is rolled out as a change.
+   * An app whose env in etcd differs from the release it runs, and from what its newest
+   * deployment rolls out or tried to (a failed one would only fail again), changed while no
+   * one watched: that is rolled out as a change.
    */
   async #catchUp(app: string): Promise<void> {
     const watcher = this.#watcher;
@@ -133,9 +133,8 @@ export class ConfigRollouts {
     const running = (await this.#deps.store.getApp(app))?.record.current?.env.fingerprint;
     // No release yet: the app's first deployment reads the env itself.
     if (!running || running === wanted) return;
-    const active = await this.#deps.store.activeDeployment(app);
-    const rolling = active ? await this.#deps.store.getDeployment(app, active) : undefined;
-    if (rolling?.record.to.env.fingerprint === wanted) return;
+    const [newest] = await this.#deps.store.listDeployments(app, { limit: 1 });
+    if (newest?.to.env.fingerprint === wanted) return;
     const trigger: DeploymentTrigger = {
       source: 'etcd',
       keys: [],

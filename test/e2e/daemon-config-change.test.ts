@@ -8,7 +8,7 @@ import { connectEtcd, type EtcdClient } from '../../src/etcd/index.ts';
 import { connectLoadBalancer, LocalBinaryValidator, structureFromConfig } from '../../src/lb/index.ts';
 import { silentLogger } from '../../src/log/index.ts';
 import { removeTestContainers } from '../support/cleanup.ts';
-import { type DaemonProcess, spawnDaemon } from '../support/daemon-process.ts';
+import { type DaemonProcess, readReadiness, spawnDaemon } from '../support/daemon-process.ts';
 import { type DemoRegistry, pushDemoVersion, startDemoRegistry } from '../support/demo-registry.ts';
 import { type EtcdHandle, startEtcd } from '../support/etcd-container.ts';
 import { freePort } from '../support/free-port.ts';
@@ -29,6 +29,8 @@ let etcd: EtcdClient;
 let registry: DemoRegistry;
 let dir: string;
 let daemon: DaemonProcess;
+/** A second daemon on the same etcd and HAProxy, started by the failover test. */
+let follower: DaemonProcess | undefined;
 let api: string;
 let frontendPort: number;
 let file: string;
@@ -95,6 +97,26 @@ async function rolloutOf(key: string, since: number) {
   return get(`/v1/deployments/${change.deploymentId}?wait=240`);
 }
 
+/**
+ * Writes `next` as the declaration and sends SIGHUP; resolves once the daemon has enforced it
+ * (its line for the app), with what enforcing did.
+ */
+async function reload(next: GlintConfigInput): Promise<{ action: string; msg: string }> {
+  writeFileSync(file, `export default ${JSON.stringify(next)};\n`);
+  const enforcedLines = () =>
+    daemon
+      .output()
+      .split('\n')
+      .filter((l) => l.includes(`"app":"${APP}","action":`));
+  const before = enforcedLines().length;
+  daemon.proc.kill('SIGHUP');
+  const line = await waitFor(() => enforcedLines()[before], {
+    timeoutMs: 60_000,
+    what: 'the reloaded declaration to be enforced',
+  }).catch(withOutput);
+  return JSON.parse(line);
+}
+
 async function containerEnv(containerId: string): Promise<Record<string, string>> {
   const info = await new Docker().getContainer(containerId).inspect();
   return Object.fromEntries(
@@ -146,9 +168,11 @@ beforeAll(async () => {
 }, 420_000);
 
 afterAll(async () => {
-  if (daemon && daemon.proc.exitCode === null && daemon.proc.signalCode === null) {
-    daemon.proc.kill('SIGKILL');
-    await daemon.exited;
+  for (const d of [daemon, follower]) {
+    if (d && d.proc.exitCode === null && d.proc.signalCode === null) {
+      d.proc.kill('SIGKILL');
+      await d.exited;
+    }
   }
   etcd?.close();
   await removeTestContainers({ runId: testRunId(), suite: SUITE });
@@ -243,17 +267,8 @@ describe('a config change in etcd, rolled out by a real daemon', () => {
     expect(skipped).toMatchObject({ outcome: 'skipped', message: 'the instances already run this env' });
 
     const app = decl.apps[APP]!;
-    writeFileSync(
-      file,
-      `export default ${JSON.stringify({ ...decl, apps: { [APP]: { ...app, onConfigChange: 'none' } } })};\n`,
-    );
-    const reloads = () => daemon.output().split('declaration reloaded').length - 1;
-    const reloaded = reloads();
-    daemon.proc.kill('SIGHUP');
-    await waitFor(() => (reloads() > reloaded ? true : undefined), {
-      timeoutMs: 30_000,
-      what: 'the reload',
-    }).catch(withOutput);
+    const enforced = await reload({ ...decl, apps: { [APP]: { ...app, onConfigChange: 'none' } } });
+    expect(enforced.action).toBe('kept');
     const since = await etcd.put(`/glint/config/${APP}/GREETING`, 'quiet');
     const recorded = await waitFor(
       async () => (await appState()).configChanges.find((c: { revision: number }) => c.revision >= since),
@@ -266,4 +281,63 @@ describe('a config change in etcd, rolled out by a real daemon', () => {
     expect(await deployments()).toBe(count);
     for (const i of now.instances.list) expect((await containerEnv(i.containerId)).GREETING).toBe(VALUE);
   }, 120_000);
+
+  it('rolls changes out on the leader only, and on the next leader once the first is killed', async () => {
+    // Back to 'rotate' for the leader (SIGHUP) and for the follower, which reads the same file.
+    // Enforcing the declaration rolls out the env 'none' left behind (GREETING=quiet): let it end.
+    expect((await reload(decl)).action).toBe('deployment');
+    await waitFor(async () => ((await appState()).activeDeployment === null ? true : undefined), {
+      timeoutMs: 120_000,
+      what: 'no active deployment after the reload',
+    });
+    const followerPort = await freePort();
+    const followerFile = join(dir, 'follower.config.ts');
+    const followerDecl = { ...decl, api: { ...decl.api, listen: `127.0.0.1:${followerPort}` } };
+    writeFileSync(followerFile, `export default ${JSON.stringify(followerDecl)};\n`);
+    const second = spawnDaemon(followerFile, {
+      apiUrl: `http://127.0.0.1:${followerPort}`,
+      dir,
+      env: { E2E_CONFIG_TOKEN: TOKEN },
+    });
+    follower = second;
+    await waitFor(
+      async () => {
+        const r = await readReadiness(second.apiUrl);
+        return r.body.leader === api && !r.body.isLeader ? true : undefined;
+      },
+      { timeoutMs: 60_000, what: 'the second daemon to follow' },
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; follower output: ${second.output().slice(-2000)}`);
+    });
+
+    const first = await etcd.put(`/glint/config/${APP}/GREETING`, 'from-the-leader');
+    const done = await rolloutOf(`config/${APP}/GREETING`, first);
+    expect(done.state).toBe('succeeded');
+    const handled = (await appState()).configChanges.filter((c: { revision: number }) => c.revision >= first);
+    expect(handled.map((c: { outcome: string }) => c.outcome)).toEqual(['started']);
+    expect(second.output()).not.toContain('"config change"');
+
+    daemon.proc.kill('SIGKILL');
+    await daemon.exited;
+    api = second.apiUrl;
+    await waitFor(async () => ((await readReadiness(second.apiUrl)).body.isLeader ? true : undefined), {
+      timeoutMs: 60_000,
+      what: 'the second daemon to lead',
+    });
+    const traffic = load();
+    // biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field in the tests
+    let next: any;
+    try {
+      const since = await etcd.put(`/glint/config/${APP}/GREETING`, 'from-the-next-leader');
+      next = await rolloutOf(`config/${APP}/GREETING`, since);
+    } finally {
+      traffic.stop();
+    }
+    const summary = await traffic.result;
+    console.log(formatLoad('config change by the next leader', summary));
+    expect(next.state, `error: ${JSON.stringify(next.error)}`).toBe('succeeded');
+    expect(summary.ok2xx).toBe(summary.requests);
+    for (const i of (await appState()).instances.list)
+      expect((await containerEnv(i.containerId)).GREETING).toBe('from-the-next-leader');
+  }, 300_000);
 });

@@ -279,6 +279,7 @@ async function startInto(
       void enforce().then(async () => {
         if (!election.isLeader()) return;
         rotations.start();
+        wiring.configRollouts.start().catch((err) => log.error({ err }, 'config changes are not watched'));
         await reconcile
           .start()
           .catch((err) =>
@@ -289,6 +290,7 @@ async function startInto(
   election.on('deposed', () => {
     void reconcile.stop();
     void rotations.stop();
+    void wiring.configRollouts.stop();
     void engine.stop();
   });
   // Campaign last: a daemon that leads always serves its API.
@@ -297,6 +299,7 @@ async function startInto(
   releases.push(() => engine.stop());
   releases.push(() => rotations.stop());
   releases.push(() => reconcile.stop());
+  releases.push(() => wiring.configRollouts.stop());
   return async (next) => {
     // Read first: a token whose secret is missing refuses the whole new declaration.
     const nextTokens = await readTokens(next, admin);
@@ -305,6 +308,7 @@ async function startInto(
     tokens = nextTokens;
     log.info({ apps: Object.keys(next.apps) }, 'declaration reloaded');
     rotations.reload();
+    wiring.configRollouts.reload();
     if (election.isLeader()) await enforce();
   };
 }

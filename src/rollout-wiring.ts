@@ -5,7 +5,7 @@ import type { EtcdClient, LeaderElection, LeaderGuard } from './etcd/index.ts';
 import { EtcdServiceRegistry, EtcdStateStore } from './etcd/index.ts';
 import type { HaproxyLoadBalancer } from './lb/index.ts';
 import type { Logger } from './log/index.ts';
-import { AppReleases, RolloutEngine } from './rollout/index.ts';
+import { AppReleases, ConfigRollouts, RolloutEngine } from './rollout/index.ts';
 
 type Endpoint = GlintConfig['docker']['endpoints'][number];
 
@@ -36,7 +36,13 @@ function leaderOnly(store: EtcdStateStore, guard: () => LeaderGuard) {
   };
 }
 
-export type RolloutWiring = { engine: RolloutEngine; nodes: DockerNodes; registry: EtcdServiceRegistry };
+export type RolloutWiring = {
+  engine: RolloutEngine;
+  nodes: DockerNodes;
+  registry: EtcdServiceRegistry;
+  /** Changes of an app's env in etcd rolled out as `config` deployments; the leader starts it. */
+  configRollouts: ConfigRollouts;
+};
 
 /** Builds the rollout engine on the daemon's adapters; `apps` is read on every use, so SIGHUP can swap it. */
 export async function wireRollout(opts: {
@@ -54,12 +60,14 @@ export async function wireRollout(opts: {
   );
   const registry = new EtcdServiceRegistry(opts.etcd);
   const apps = () => opts.config().apps;
+  const store = leaderOnly(new EtcdStateStore(opts.etcd), () => opts.election.guard('changing a deployment'));
+  const clock = { now: () => Date.now() };
   const engine = new RolloutEngine({
     apps,
     runtime: nodes,
     lb: opts.lb,
     registry,
-    store: leaderOnly(new EtcdStateStore(opts.etcd), () => opts.election.guard('changing a deployment')),
+    store,
     releases: new AppReleases({
       apps,
       registry: new RegistryClient({
@@ -71,8 +79,9 @@ export async function wireRollout(opts: {
       hostIpOf: (node) => nodes.hostIpOf(node),
       defaultNode: nodes.nodes()[0]!,
     }),
-    clock: { now: () => Date.now() },
+    clock,
     log: opts.log.child({ component: 'rollout' }),
   });
-  return { engine, nodes, registry };
+  const configRollouts = new ConfigRollouts({ etcd: opts.etcd, apps, engine, store, clock, log: opts.log });
+  return { engine, nodes, registry, configRollouts };
 }

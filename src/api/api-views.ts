@@ -33,6 +33,7 @@ export function deploymentView(d: DeploymentRecord) {
     kind: d.kind,
     state: d.state,
     ...(d.cause ? { cause: d.cause } : {}),
+    trigger: d.trigger ?? null,
     from: d.from ? releaseView(d.from) : null,
     to: releaseView(d.to),
     instances: d.instances,
@@ -132,7 +133,9 @@ export function instanceViews(facts: AppFacts, instances: readonly RuntimeInstan
         ...(i.exit ? { exit: i.exit } : {}),
         startedAt: new Date(started).toISOString(),
         ageSeconds: Math.max(0, Math.floor((now - started) / 1000)),
-        envFingerprint: release?.env.fingerprint ?? null,
+        // The container's own label first: a release no longer in the records still shows.
+        envFingerprint: i.envFingerprint ?? release?.env.fingerprint ?? null,
+        configRevision: i.configRevision ?? release?.env.readRevision ?? null,
       };
     });
 }
@@ -147,6 +150,7 @@ export function appDetail(
   return {
     ...summary,
     instances: { ...summary.instances, list: instanceViews(facts, instances, now) },
+    configChanges: facts.record?.configChanges ?? [],
     lastVersions: (facts.record?.history ?? []).map((h) => ({
       version: h.version,
       digest: h.digest,

@@ -17,6 +17,7 @@ export const GLINT_OWN_LABELS: readonly string[] = [
   'glint.deployment',
   'glint.revision',
   'glint.config-revision',
+  'glint.env-fingerprint',
 ];
 
 const labelKey = z
@@ -153,7 +154,14 @@ export const appSchema = z.strictObject({
   /** Extra labels on every container of the app (a team's, a test run's), beside glint's own. */
   labels: z.record(labelKey, z.string()).default({}),
   etcdConfig: z.boolean().default(true),
-  onConfigChange: z.enum(['rotate', 'ignore']).default('rotate'),
+  /**
+   * What a change of the app's env in etcd does: `rotate` rolls it out as a `config`
+   * deployment, `none` only records it on the app. `ignore` is an older spelling of `none`.
+   */
+  onConfigChange: z
+    .enum(['rotate', 'none', 'ignore'])
+    .default('rotate')
+    .transform((v) => (v === 'ignore' ? 'none' : v)),
   resources: z
     .strictObject({
       memory: byteSize.optional(),

@@ -45,7 +45,10 @@ export function containerLabels(spec: InstanceSpec): Record<string, string> {
     [GLINT_LABELS.deployment]: spec.deploymentId ?? '',
   };
   if (spec.image.revision) labels[GLINT_LABELS.revision] = spec.image.revision;
-  if (spec.config) labels[GLINT_LABELS.configRevision] = String(spec.config.revision);
+  if (spec.config) {
+    labels[GLINT_LABELS.configRevision] = String(spec.config.revision);
+    labels[GLINT_LABELS.envFingerprint] = spec.config.fingerprint;
+  }
   return labels;
 }
 

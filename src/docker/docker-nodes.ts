@@ -26,6 +26,9 @@ export type NodeContainer = {
   version: string;
   createdAt: number;
   running: boolean;
+  /** The env it was started with, from its labels: fingerprint and etcd revision it was read at. */
+  envFingerprint?: string;
+  configRevision?: number;
   exit?: string;
   host?: string;
   port?: number;
@@ -151,6 +154,8 @@ function fromSummary(node: string, s: Dockerode.ContainerInfo): NodeContainer {
   const labels = s.Labels ?? {};
   const published = s.Ports?.find((p) => p.PublicPort && p.Type === 'tcp');
   const exited = /Exited \((\d+)\)/.exec(s.Status ?? '');
+  const envFingerprint = labels[GLINT_LABELS.envFingerprint];
+  const configRevision = Number(labels[GLINT_LABELS.configRevision]);
   return {
     app: labels[GLINT_LABELS.app] ?? '',
     instance: labels[GLINT_LABELS.instance] ?? '',
@@ -160,6 +165,8 @@ function fromSummary(node: string, s: Dockerode.ContainerInfo): NodeContainer {
     version: labels[GLINT_LABELS.version] ?? '',
     createdAt: s.Created * 1000,
     running: s.State === 'running',
+    ...(envFingerprint ? { envFingerprint } : {}),
+    ...(Number.isInteger(configRevision) && labels[GLINT_LABELS.configRevision] ? { configRevision } : {}),
     ...(s.State === 'running'
       ? {}
       : { exit: exited ? `exited with code ${exited[1]}` : `container is ${s.State}` }),

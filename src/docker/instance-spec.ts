@@ -36,6 +36,8 @@ export const GLINT_LABELS = {
   deployment: 'glint.deployment',
   revision: 'glint.revision',
   configRevision: 'glint.config-revision',
+  /** The env's fingerprint (secrets included as a digest only): which config an instance runs. */
+  envFingerprint: 'glint.env-fingerprint',
 } as const;
 
 export function containerName(app: string, instance: string): string {

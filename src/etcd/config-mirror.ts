@@ -9,8 +9,8 @@ import type { KeyValue } from './txn.ts';
 export type WatchedApp = {
   name: string;
   staticEnv?: Readonly<Record<string, string>>;
-  /** What a change does; the consumer applies it. Default `rotate`. */
-  onConfigChange?: 'rotate' | 'ignore';
+  /** What a change does; the consumer applies it. Default `rotate`; `ignore` means `none`. */
+  onConfigChange?: 'rotate' | 'none' | 'ignore';
 };
 
 export const ConfigChangeReason = {

@@ -35,7 +35,7 @@ export type ConfigWatcherOptions = {
   apps: readonly WatchedApp[];
   /** One event per app per window. Default 500 ms. */
   debounceMs?: number;
-  /** Also emit for apps declaring `onConfigChange: 'ignore'`. Default false. */
+  /** Also emit for apps declaring `onConfigChange: 'none'` (or `'ignore'`). Default false. */
   includeIgnored?: boolean;
   logger?: Logger;
 };
@@ -90,6 +90,11 @@ export class ConfigWatcher extends EventEmitter<WatcherEvents> {
   setApps(apps: readonly WatchedApp[]): void {
     this.#apps = apps;
     for (const app of apps) if (!this.#fingerprints.has(app.name)) this.#remember(app);
+  }
+
+  /** The fingerprint of the app's env as last resolved (at start, or at its last change). */
+  fingerprintOf(app: string): string | undefined {
+    return this.#fingerprints.get(app);
   }
 
   /** The newest etcd revision this watcher has seen. */
@@ -203,7 +208,7 @@ export class ConfigWatcher extends EventEmitter<WatcherEvents> {
     if (!app || this.#stopped) return;
     const event = this.#eventFor(app, items);
     if (!event) return;
-    if (app.onConfigChange === 'ignore' && !this.#includeIgnored) {
+    if ((app.onConfigChange === 'none' || app.onConfigChange === 'ignore') && !this.#includeIgnored) {
       this.#log.info({ app: name, keys: event.keys }, 'config changed; app ignores config changes');
       return;
     }

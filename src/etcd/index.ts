@@ -11,6 +11,7 @@ export { type EnvSnapshot, resolveEnvSnapshot } from './env-snapshot.ts';
 export { EnvErrorCode, isValidVariableName, MAX_ENV_VALUE_BYTES, mergeEnvLayers } from './env-vars.ts';
 export { connectEtcd, EtcdClient, type EtcdConnectOptions } from './etcd-client.ts';
 export { EtcdErrorCode, translateEtcdError } from './etcd-errors.ts';
+export { KeyedSerial } from './keyed-serial.ts';
 export { type EtcdKeys, etcdKeys } from './keys.ts';
 export { LeaderElection, type LeaderElectionOptions, type LeaderInfo } from './leader-election.ts';
 export { type GuardedResult, guardedTxn, type LeaderGuard, NOT_LEADER } from './leader-guard.ts';
@@ -22,6 +23,9 @@ export { EtcdServiceRegistry, type ServiceRegistryOptions } from './service-regi
 export { type CachedSources, StateReadCache } from './state-read-cache.ts';
 export {
   type AppRecord,
+  CONFIG_CHANGES_KEPT,
+  type ConfigChange,
+  ConfigChangeOutcome,
   type DeployedRelease,
   type DeploymentError,
   DeploymentKind,
@@ -29,6 +33,7 @@ export {
   type DeploymentRecordInput,
   DeploymentState,
   type DeploymentStep,
+  type DeploymentTrigger,
   HISTORY_LIMIT,
   isTerminal,
   type Release,

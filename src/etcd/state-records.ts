@@ -64,6 +64,47 @@ export const HISTORY_LIMIT = 20;
 /** Deployment records kept per app; older finished ones are removed. */
 export const DEPLOYMENTS_KEPT = 50;
 
+/** What set a deployment off, when it was not a person: a change of the app's env in etcd. */
+export const DeploymentTriggerSchema = z.object({
+  source: z.literal('etcd'),
+  /** The changed keys under the prefix (`config/web/GREETING`), names only, never values. */
+  keys: z.array(z.string()),
+  /** etcd's revision of the newest change the deployment rolls out. */
+  revision: z.number().int().nonnegative(),
+  /** config, secret, service, resync: why the env changed, first cause first. */
+  reasons: z.array(z.string()),
+});
+export type DeploymentTrigger = z.infer<typeof DeploymentTriggerSchema>;
+
+export const ConfigChangeOutcome = {
+  /** A `config` deployment was started for it. */
+  Started: 'started',
+  /** Another deployment was active: rolled out after it ends, if still needed. */
+  Queued: 'queued',
+  /** The app says `onConfigChange: 'none'`: recorded, not rolled out. */
+  Recorded: 'recorded',
+  /** Nothing to roll out: the instances already run this env, or the last deployment tried it. */
+  Skipped: 'skipped',
+  /** The env can't be resolved, or the deployment could not start. */
+  Failed: 'failed',
+} as const;
+export type ConfigChangeOutcome = (typeof ConfigChangeOutcome)[keyof typeof ConfigChangeOutcome];
+
+/** One change of the app's env seen by the leader, and what glint did about it. */
+export const ConfigChangeSchema = z.object({
+  at: z.string(),
+  revision: z.number().int().nonnegative(),
+  keys: z.array(z.string()),
+  fingerprint: z.string().optional(),
+  outcome: z.enum(values(ConfigChangeOutcome)),
+  deploymentId: z.string().optional(),
+  /** For people: why it was skipped, queued behind what, or why it failed. */
+  message: z.string().optional(),
+});
+export type ConfigChange = z.infer<typeof ConfigChangeSchema>;
+/** Config changes kept on the app record, newest first. */
+export const CONFIG_CHANGES_KEPT = 10;
+
 export const AppRecordSchema = z.object({
   app: z.string().min(1),
   current: DeployedReleaseSchema.optional(),
@@ -76,6 +117,8 @@ export const AppRecordSchema = z.object({
   declared: z.object({ version: z.string(), instances: z.number().int().nonnegative() }).optional(),
   /** The instance count the last successful deployment left (a scale through the API sets it). */
   instances: z.number().int().nonnegative().optional(),
+  /** The newest changes of the app's env in etcd and what each did, newest first. */
+  configChanges: z.array(ConfigChangeSchema).max(CONFIG_CHANGES_KEPT).optional(),
   updatedAt: z.string(),
 });
 export type AppRecord = z.infer<typeof AppRecordSchema>;
@@ -147,6 +190,8 @@ export const DeploymentRecordSchema = z.object({
   cause: z.string().optional(),
   /** The client's `Idempotency-Key`: a retried request finds this deployment instead of starting another. */
   idempotencyKey: z.string().optional(),
+  /** A `config` deployment's cause in etcd: the changed keys and the revision. */
+  trigger: DeploymentTriggerSchema.optional(),
   from: ReleaseSchema.optional(),
   to: ReleaseSchema,
   instances: z.number().int().nonnegative(),
@@ -188,6 +233,7 @@ export function recordDeployedRelease(
     history,
     ...(app?.declared ? { declared: app.declared } : {}),
     ...(count === undefined ? {} : { instances: count }),
+    ...(app?.configChanges ? { configChanges: app.configChanges } : {}),
     updatedAt: at,
   };
 }

@@ -26,6 +26,7 @@ import {
   withServerAdded,
   withServerAsObserved,
   withServerState,
+  withServersAsObserved,
 } from './model-edits.ts';
 import { OldWorkerTracker } from './old-worker-tracker.ts';
 import { type ObservedServer, parseServersState } from './parse-servers-state.ts';
@@ -169,7 +170,11 @@ export class HaproxyLoadBalancer {
       // address HAProxy would refuse, or a run folder that cannot be written, fails here.
       const known = findApp(this.current, appName)?.servers.some((s) => s.name === wanted.name);
       let candidate = known ? undefined : await this.stageFile(appName, wanted);
-      const present = await this.reconcile(appName, wanted.name);
+      const before = this.current;
+      // The whole backend, not just this server: a daemon that led before this one may have
+      // added servers this model never saw, and a new server must not take one of their ids.
+      const present = await this.reconcileBackend(appName, wanted.name);
+      if (this.current !== before) candidate = undefined;
       if (present) {
         if (present.address !== wanted.address || present.port !== wanted.port)
           this.log.warn(
@@ -468,6 +473,20 @@ export class HaproxyLoadBalancer {
     const next = withServerAsObserved(this.current, appName, name, observed && withoutBackend(observed));
     if (next.model !== this.current) await this.commit(next.model);
     return next.server;
+  }
+
+  /**
+   * HAProxy's record of every server of the app's backend taken into the model (HAProxy decides
+   * what exists), read inside the queue; answers the record of `name`, if HAProxy has it.
+   */
+  private async reconcileBackend(appName: string, name: string): Promise<LbServer | undefined> {
+    const backend = backendName(appName);
+    const observed = parseServersState(await this.runtime.showServersState())
+      .filter((s) => s.backend === backend)
+      .map(withoutBackend);
+    const next = withServersAsObserved(this.current, appName, observed);
+    if (next !== this.current) await this.commit(next);
+    return observed.find((s) => s.name === name);
   }
 
   /** One `del server` attempt: false while connections are still attached (unless `lastTry`). */

@@ -37,6 +37,23 @@ export function withServerAdded(
 }
 
 /**
+ * The model after taking HAProxy's record of all of an app's servers: those HAProxy has, as it
+ * has them (another daemon may have added or removed some). The same model when they agree.
+ */
+export function withServersAsObserved(
+  model: LbModel,
+  appName: string,
+  observed: readonly LbServer[],
+): LbModel {
+  const key = (s: LbServer) => `${s.name} ${s.address}:${s.port} ${s.id} ${s.state}`;
+  const known = model.apps.find((a) => a.name === appName)?.servers ?? [];
+  const same =
+    known.length === observed.length &&
+    known.map(key).sort().join('\n') === observed.map(key).sort().join('\n');
+  return same ? model : mapApp(model, appName, (app) => ({ ...app, servers: [...observed] }));
+}
+
+/**
  * The model after taking HAProxy's record of one server (`observed`, undefined when HAProxy has
  * none): a server the model lost track of (a restart) is taken in with its id, one HAProxy no
  * longer has is dropped, a state set behind glint's back is kept. The same model when they agree.

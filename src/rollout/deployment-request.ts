@@ -1,4 +1,4 @@
-import type { DeploymentKind, Release, StrategySnapshot } from '../etcd/index.ts';
+import type { DeploymentKind, DeploymentTrigger, Release, StrategySnapshot } from '../etcd/index.ts';
 
 /** What one deployment may set differently from the app's declared strategy. */
 export type StrategyOverrides = Partial<
@@ -32,6 +32,8 @@ export type DeploymentRequest = {
   idempotencyKey?: string;
   /** For people and logs: who or what asked. */
   cause?: string;
+  /** config: the change in etcd that set it off (keys and revision), kept on the record. */
+  trigger?: DeploymentTrigger;
   /** rotate: replace only instances created before this instant (epoch ms); default: the deployment's start. */
   replaceCreatedBefore?: number;
   /** A release already resolved (the declaration's); skips resolving `version`. */

@@ -10,6 +10,7 @@ import {
   startInstance,
   watchInstance,
 } from './execute-step.ts';
+import { failureCause } from './failure-cause.ts';
 import { observeInstances } from './observe-instances.ts';
 import { planRollout } from './plan-rollout.ts';
 import { type Budget, type Plan, PlanPhase, type Step } from './plan-types.ts';
@@ -179,7 +180,7 @@ export class DeploymentRunner {
   async #fail(failure: DeploymentError) {
     this.ctx.log.warn({ reason: failure.reason, message: failure.message }, 'deployment failed a step');
     await this.#transition(failureEvent(this.record), {
-      error: failure,
+      error: failureCause(this.record, failure),
       lastProgressAt: this.ctx.clock.now(),
     });
   }

@@ -5,6 +5,7 @@ export {
   type ReleaseSource,
 } from './app-releases.ts';
 export { type ClassifiedInstance, classifyInstances } from './classify-instances.ts';
+export { ConfigRollouts, type ConfigRolloutsDeps } from './config-rollouts.ts';
 export { type Drift, declarationDrift } from './declaration-drift.ts';
 export type { DeploymentRequest, StrategyOverrides } from './deployment-request.ts';
 export { allowedEvents, DeploymentEvent, nextDeploymentState } from './deployment-state.ts';

@@ -20,6 +20,9 @@ export type RuntimeInstance = {
   createdAt: number;
   startedAt?: number | undefined;
   running: boolean;
+  /** The env it was started with: fingerprint (secrets as a digest only) and etcd revision read at. */
+  envFingerprint?: string | undefined;
+  configRevision?: number | undefined;
   /** Why it is not running: "exited with code 1", "killed: out of memory". */
   exit?: string | undefined;
   host?: string | undefined;

@@ -123,6 +123,7 @@ export class RolloutEngine {
       state: 'pending',
       ...(request.cause ? { cause: request.cause } : {}),
       ...(request.idempotencyKey ? { idempotencyKey: request.idempotencyKey } : {}),
+      ...(request.trigger ? { trigger: request.trigger } : {}),
       ...(from ? { from } : {}),
       to,
       instances: request.instances ?? config.instances,

@@ -59,6 +59,8 @@ const FINISHED = new Set(['succeeded', 'failed', 'rolled_back', 'cancelled']);
 export async function startRolloutStack(
   suite: string,
   app: (frontendPort: number) => AppConfigInput,
+  /** The app's name; default `web`. */
+  name = 'web',
 ): Promise<RolloutStack> {
   const runDir = mkdtempSync(join(tmpdir(), 'rs-'));
   let etcdHandle: EtcdHandle | undefined;
@@ -81,7 +83,7 @@ export async function startRolloutStack(
       etcd: { endpoints: [etcdHandle.endpoint] },
       registries: { [registry.host]: { insecure: true } },
       haproxy: { runDir },
-      apps: { web: { ...app(frontendPort), image: `${registry.host}/demo-app` } },
+      apps: { [name]: { ...app(frontendPort), image: `${registry.host}/demo-app` } },
     });
     if (!parsed.ok) throw new Error(`test declaration is invalid: ${JSON.stringify(parsed.issues)}`);
     const config = parsed.config;

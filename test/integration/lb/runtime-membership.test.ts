@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GlintError } from '../../../src/errors/index.ts';
 import { HaproxyLoadBalancer, LocalBinaryValidator } from '../../../src/lb/index.ts';
+import { parseServersState } from '../../../src/lb/parse-servers-state.ts';
 import { removeTestContainers } from '../../support/cleanup.ts';
 import { testRunId } from '../../support/labels.ts';
 import { waitFor } from '../../support/wait-for.ts';
@@ -182,6 +183,32 @@ describe('runtime membership against a real HAProxy', () => {
     ]);
     await restarted.retireServer('web', 'web-d');
     expect(await restarted.runtime.serverStat('be_web', 'web-d')).toBeUndefined();
+  });
+
+  it('gives a new server an id no other daemon took: a follower that adopted earlier stages after the leader added servers', async () => {
+    const follower = new HaproxyLoadBalancer({
+      model: { ...fx.lb.model, apps: fx.lb.model.apps.map((a) => ({ ...a, servers: [] })) },
+      validator: new LocalBinaryValidator(),
+    });
+    await follower.adoptRunningServers();
+    // The leader goes on changing HAProxy; the follower's model does not see it.
+    const e = await backend('e');
+    const leaderAdded = await fx.lb.addInstance('web', { name: 'web-e', address: '127.0.0.1', port: e.port });
+    const f = await backend('f');
+    await follower.stage('web', { name: 'web-f', host: '127.0.0.1', port: f.port });
+    const ids = new Map(
+      parseServersState(await follower.runtime.showServersState())
+        .filter((s) => s.backend === 'be_web')
+        .map((s) => [s.name, s.id]),
+    );
+    expect(ids.get('web-e')).toBe(leaderAdded.id);
+    expect(ids.get('web-f')).toBeGreaterThan(leaderAdded.id);
+    // What the follower writes keeps the leader's server: a reload would not lose it.
+    const file = readFileSync(`${fx.runDir}/haproxy.cfg`, 'utf8');
+    expect(file).toContain(`server web-e 127.0.0.1:${e.port} id ${leaderAdded.id} `);
+    expect(file).toContain('server web-f 127.0.0.1:');
+    await follower.remove('web', 'web-f');
+    await fx.lb.retireServer('web', 'web-e');
   });
 
   it('fails with a clear reason, and changes nothing, when HAProxy is unreachable', async () => {

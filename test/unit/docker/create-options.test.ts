@@ -25,6 +25,16 @@ describe('buildCreateOptions', () => {
     });
   });
 
+  it('labels the env it was made with by fingerprint and etcd revision, which the spec hash leaves out', () => {
+    const fingerprint = `sha256:${'e'.repeat(64)}`;
+    const withConfig = { ...spec, config: { fingerprint, revision: 42 } };
+    expect(buildCreateOptions(withConfig).Labels).toMatchObject({
+      'glint.env-fingerprint': fingerprint,
+      'glint.config-revision': '42',
+    });
+    expect(computeSpecHash(withConfig)).toBe(computeSpecHash(spec));
+  });
+
   it('publishes the app port on the host ip with an ephemeral host port', () => {
     expect(options.ExposedPorts).toEqual({ '8080/tcp': {} });
     expect(options.HostConfig?.PortBindings).toEqual({ '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] });

@@ -6,6 +6,7 @@ import {
   withServerAdded,
   withServerAsObserved,
   withServerState,
+  withServersAsObserved,
 } from '../../../src/lb/model-edits.ts';
 import { SerialQueue } from '../../../src/lb/serial-queue.ts';
 
@@ -99,6 +100,25 @@ describe('withServerAsObserved: the model follows HAProxy for one server', () =>
     expect(next.model.apps[0]!.servers.map((x) => `${x.name}:${x.id}:${x.state}`)).toEqual(want);
     expect(next.model === m).toBe(same);
     expect(next.server).toEqual(observed);
+  });
+});
+
+describe('withServersAsObserved: the model follows HAProxy for a whole backend', () => {
+  const m = model([app('web', [s('a', 1), s('b', 2)]), app('api', [s('x', 1)])]);
+
+  it('is the same model when HAProxy agrees, whatever the order', () => {
+    expect(withServersAsObserved(m, 'web', [s('b', 2), s('a', 1)])).toBe(m);
+  });
+
+  it('takes servers another daemon added and drops ones it removed, leaving other apps alone', () => {
+    const next = withServersAsObserved(m, 'web', [s('a', 1), s('c', 7)]);
+    expect(next.apps.find((a) => a.name === 'web')!.servers).toEqual([s('a', 1), s('c', 7)]);
+    expect(next.apps.find((a) => a.name === 'api')).toBe(m.apps[1]);
+  });
+
+  it('takes a state set behind glint’s back', () => {
+    const next = withServersAsObserved(m, 'web', [s('a', 1), { ...s('b', 2), state: 'maint' }]);
+    expect(next.apps[0]!.servers[1]!.state).toBe('maint');
   });
 });
 

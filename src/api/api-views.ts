@@ -51,6 +51,16 @@ export function deploymentView(d: DeploymentRecord) {
 }
 export type DeploymentView = ReturnType<typeof deploymentView>;
 
+/**
+ * A deployment as the event stream carries it: everything but its steps (which come as step
+ * events of their own) and how many there are. The stream keeps its last 1,000 events, and a
+ * large rollout's record with every step, once per update, would hold tens of megabytes.
+ */
+export function deploymentEventView(d: DeploymentRecord) {
+  const { steps, ...view } = deploymentView(d);
+  return { ...view, stepCount: steps.length };
+}
+
 /** What is known of an app's state, read from etcd (and, for one app, its engines). */
 export type AppFacts = {
   name: string;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { DeploymentRecord } from '../etcd/index.ts';
 import type { RolloutEventMap, RolloutEvents } from '../rollout/index.ts';
-import { deploymentView } from './api-views.ts';
+import { deploymentEventView } from './api-views.ts';
 import { type EventFilter, EventRing, matchesFilter, parseTypes, type StreamEvent } from './event-ring.ts';
 import { parseRequestPart } from './parse-request.ts';
 import { eventsQuery } from './request-schemas.ts';
@@ -44,7 +44,7 @@ export class EventStream {
     this.#heartbeatMs = opts.heartbeatMs ?? 15_000;
     this.#maxBuffered = opts.maxBufferedBytes ?? 1024 * 1024;
     for (const type of DEPLOYMENT_EVENTS) {
-      const listener = (record: DeploymentRecord) => this.#publish(type, record.app, deploymentView(record));
+      const listener = (record: DeploymentRecord) => this.#publish(type, record.app, deploymentEventView(record));
       events.on(type, listener);
       this.#unsubscribe.push(() => events.off(type, listener));
     }

@@ -10,13 +10,16 @@ export async function removeTestContainers(scope: { runId?: string; suite?: stri
   const label = [scope.runId ? `${TEST_LABEL}=${scope.runId}` : TEST_LABEL];
   if (scope.suite) label.push(`glint.test.suite=${scope.suite}`);
   const containers = await docker.listContainers({ all: true, filters: { label } });
+  // Eight at a time: a hundred force-removals at once (a bench's instances) can wedge the engine.
+  const queue = containers.map((c) => c.Id);
   await Promise.all(
-    containers.map((c) =>
-      docker
-        .getContainer(c.Id)
-        .remove({ force: true, v: true })
-        .catch(() => undefined),
-    ),
+    Array.from({ length: Math.min(8, queue.length) }, async () => {
+      for (let id = queue.shift(); id; id = queue.shift())
+        await docker
+          .getContainer(id)
+          .remove({ force: true, v: true })
+          .catch(() => undefined);
+    }),
   );
   return containers.length;
 }

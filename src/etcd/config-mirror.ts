@@ -1,14 +1,17 @@
+import type { ServiceFrontends } from '../config/index.ts';
 import type { EnvSnapshot } from './env-snapshot.ts';
 import { kvEntries, staticEntries } from './env-snapshot.ts';
 import { type EtcdKeys, keySegments, SHARED_CONFIG } from './keys.ts';
 import { groupServices } from './resolve-app-env.ts';
-import { referencedServices } from './service-refs.ts';
+import { servicesWhoseInstancesAreRead } from './service-refs.ts';
 import type { KeyValue } from './txn.ts';
 
 /** An app as the config watcher needs to know it. */
 export type WatchedApp = {
   name: string;
   staticEnv?: Readonly<Record<string, string>>;
+  /** Its `routing.frontendPort`: what other apps' `{{service:<name>}}` expands to. */
+  frontendPort?: number;
   /** What a change does; the consumer applies it. Default `rotate`; `ignore` means `none`. */
   onConfigChange?: 'rotate' | 'none' | 'ignore';
 };
@@ -30,15 +33,23 @@ export function sortedValues(mirror: Mirror, prefix: string): KeyValue[] {
     .sort((a, b) => (a.key < b.key ? -1 : 1));
 }
 
+/** The watched apps are the declared ones: their frontend ports are what stable references expand to. */
+export function frontendsOf(apps: readonly WatchedApp[]): ServiceFrontends {
+  return new Map(apps.map((a) => [a.name, a.frontendPort]));
+}
+
 /** The env inputs of `app` as the mirror holds them at `revision`. */
 export function snapshotFromMirror(
   keys: EtcdKeys,
   mirror: Mirror,
   app: WatchedApp,
   revision: number,
+  frontends: ServiceFrontends,
 ): EnvSnapshot {
   return {
+    app: app.name,
     staticEnv: app.staticEnv ?? {},
+    frontends,
     shared: sortedValues(mirror, keys.configPrefix(SHARED_CONFIG)),
     config: sortedValues(mirror, keys.configPrefix(app.name)),
     secrets: sortedValues(mirror, keys.secretsPrefix(app.name)),
@@ -47,11 +58,16 @@ export function snapshotFromMirror(
   };
 }
 
-/** Services the app's env references; malformed references count as none (resolution reports them). */
+/**
+ * Services whose instances the app's env reads (`{{service:x.instances}}`, `.first`): a change of
+ * their instances may change the env. `{{service:x}}` is x's frontend, which its instances
+ * never change, so it makes no dependency. Malformed references count as none (resolution
+ * reports them).
+ */
 export function servicesReferencedBy(keys: EtcdKeys, mirror: Mirror, app: WatchedApp): Set<string> {
-  const s = snapshotFromMirror(keys, mirror, app, 0);
+  const s = snapshotFromMirror(keys, mirror, app, 0, new Map());
   const entries = [
-    ...staticEntries(s.staticEnv),
+    ...staticEntries(app.name, s.staticEnv),
     ...kvEntries(s.shared),
     ...kvEntries(s.config),
     ...kvEntries(s.secrets),
@@ -59,7 +75,7 @@ export function servicesReferencedBy(keys: EtcdKeys, mirror: Mirror, app: Watche
   const out = new Set<string>();
   for (const entry of entries) {
     try {
-      for (const name of referencedServices([entry])) out.add(name);
+      for (const name of servicesWhoseInstancesAreRead([entry])) out.add(name);
     } catch {
       // A malformed reference is reported when the env is resolved, naming the key.
     }

@@ -6,6 +6,7 @@ import {
   appsAffectedBy,
   type ConfigChangeReason,
   diffMirrors,
+  frontendsOf,
   type Mirror,
   servicesReferencedBy,
   snapshotFromMirror,
@@ -32,6 +33,7 @@ export type ConfigChangeEvent = {
 };
 
 export type ConfigWatcherOptions = {
+  /** Every declared app, with its frontend port: `{{service:x}}` expands against these. */
   apps: readonly WatchedApp[];
   /** One event per app per window. Default 500 ms. */
   debounceMs?: number;
@@ -200,7 +202,10 @@ export class ConfigWatcher extends EventEmitter<WatcherEvents> {
   }
 
   #resolve(app: WatchedApp) {
-    return resolveEnvSnapshot(snapshotFromMirror(this.#client.keys, this.#mirror, app, this.#revision));
+    const frontends = frontendsOf(this.#apps);
+    return resolveEnvSnapshot(
+      snapshotFromMirror(this.#client.keys, this.#mirror, app, this.#revision, frontends),
+    );
   }
 
   #flush(name: string, items: Pending[]): void {

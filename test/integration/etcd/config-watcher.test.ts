@@ -106,7 +106,7 @@ describe('ConfigWatcher against a real etcd', () => {
     for (const [i, key] of keys.entries()) await client.put(key, String(i));
     // How many windows the burst spans depends on the scheduler; the unit tests of
     // KeyedDebouncer pin the windowing. Here: no event is lost, none is doubled, the last wins.
-    const final = (await resolveAppEnv(client, { app: 'burst' })).fingerprint;
+    const final = (await resolveAppEnv(client, { app: 'burst', frontends: new Map() })).fingerprint;
     await waitFor(() => events.find((e) => e.app === 'burst' && e.fingerprint === final), {
       what: 'an event carrying the final env of burst',
     });

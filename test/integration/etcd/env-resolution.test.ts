@@ -45,6 +45,7 @@ describe('resolveAppEnv against a real etcd', () => {
 
     const resolved = await resolveAppEnv(client, {
       app: 'web',
+      frontends: new Map(),
       staticEnv: { PORT: '8080', REGION: 'us', LOG_LEVEL: 'error' },
     });
     expect(resolved.env).toEqual({ PORT: '8080', REGION: 'eu', LOG_LEVEL: 'debug', FEATURE: 'secret-on' });
@@ -56,7 +57,7 @@ describe('resolveAppEnv against a real etcd', () => {
   it('expands service references to ready instances and fails clearly when none is ready', async () => {
     await client.put('/glint/config/shop/DB_HOSTS', '{{service:db}}');
     await client.put('/glint/config/shop/DB_PRIMARY', 'pg://{{service:db.first}}/shop');
-    await expect(resolveAppEnv(client, { app: 'shop' })).rejects.toMatchObject({
+    await expect(resolveAppEnv(client, { app: 'shop', frontends: new Map() })).rejects.toMatchObject({
       code: 'ServiceReferenceUnresolved',
       message: expect.stringContaining('/glint/config/shop/DB_'),
       details: { service: 'db' },
@@ -65,7 +66,7 @@ describe('resolveAppEnv against a real etcd', () => {
     const registry = new EtcdServiceRegistry(client, { ttlSeconds: 5 });
     await registry.register(db('db-2', 5432));
     await registry.register(db('db-1', 5431));
-    const resolved = await resolveAppEnv(client, { app: 'shop' });
+    const resolved = await resolveAppEnv(client, { app: 'shop', frontends: new Map() });
     expect(resolved.env.DB_HOSTS).toBe('127.0.0.1:5431,127.0.0.1:5432');
     expect(resolved.env.DB_PRIMARY).toBe('pg://127.0.0.1:5431/shop');
     expect(resolved.referencedServices).toEqual(['db']);
@@ -74,7 +75,7 @@ describe('resolveAppEnv against a real etcd', () => {
 
   it('names the key of an invalid variable', async () => {
     await client.put('/glint/config/bad/not-a-name', 'x');
-    await expect(resolveAppEnv(client, { app: 'bad' })).rejects.toMatchObject({
+    await expect(resolveAppEnv(client, { app: 'bad', frontends: new Map() })).rejects.toMatchObject({
       code: 'InvalidVariableName',
       message: expect.stringContaining('/glint/config/bad/not-a-name'),
     });
@@ -96,7 +97,7 @@ describe('resolveAppEnv against a real etcd', () => {
     const watcher = new ConfigWatcher(client, { apps: [{ name: 'vault' }], debounceMs: 100, logger });
     await watcher.start();
     const changed = new Promise((resolve) => watcher.once('change', resolve));
-    const resolved = await resolveAppEnv(client, { app: 'vault' });
+    const resolved = await resolveAppEnv(client, { app: 'vault', frontends: new Map() });
     logger.info({ resolved, env: resolved }, 'resolved env');
     logger.info({ description: resolved.describe() }, 'described env');
     await client.put('/glint/secrets/vault/DB_PASSWORD', rotated);

@@ -1,6 +1,12 @@
 import type { GlintConfig } from './config/index.ts';
 import { readRegistryAccess } from './config/index.ts';
-import { DockerEngine, DockerNodes, RegistryAuthenticator, RegistryClient } from './docker/index.ts';
+import {
+  DockerEngine,
+  DockerNodes,
+  discoverServiceAddress,
+  RegistryAuthenticator,
+  RegistryClient,
+} from './docker/index.ts';
 import type { EtcdClient, LeaderElection, LeaderGuard } from './etcd/index.ts';
 import { EtcdServiceRegistry, EtcdStateStore } from './etcd/index.ts';
 import type { HaproxyLoadBalancer } from './lb/index.ts';
@@ -17,6 +23,33 @@ export function engineFor(endpoint: Endpoint): DockerEngine {
     port: Number(url.port || 2375),
     protocol: url.protocol === 'https:' ? 'https' : 'http',
   });
+}
+
+/**
+ * Where each endpoint's containers reach HAProxy, by endpoint name: its declared
+ * `serviceAddress`, or its engine's bridge gateway (right when HAProxy runs on that engine's
+ * machine). Read once at start; a change of endpoints needs a restart, like the engines.
+ */
+export async function serviceAddressesOf(
+  endpoints: readonly Endpoint[],
+  log: Logger,
+): Promise<Map<string, string>> {
+  const found = await Promise.all(
+    endpoints.map(async (e) => {
+      if (e.serviceAddress) return [e.name, e.serviceAddress] as const;
+      const address = await discoverServiceAddress(engineFor(e), e.name);
+      // A remote engine's bridge gateway is on its own machine, not on HAProxy's.
+      const level = e.url ? 'warn' : 'info';
+      log[level](
+        { endpoint: e.name, serviceAddress: address },
+        e.url
+          ? `containers reach HAProxy at the engine's bridge gateway; unless HAProxy runs on that engine's machine, set serviceAddress on docker endpoint ${e.name}`
+          : "containers reach HAProxy at the engine's bridge gateway",
+      );
+      return [e.name, address] as const;
+    }),
+  );
+  return new Map(found);
 }
 
 /** The state store with every write carrying the leader guard: a deposed leader's write fails in etcd. */
@@ -51,11 +84,18 @@ export async function wireRollout(opts: {
   lb: HaproxyLoadBalancer;
   election: LeaderElection;
   log: Logger;
+  /** From serviceAddressesOf, by endpoint name. */
+  serviceAddresses: ReadonlyMap<string, string>;
 }): Promise<RolloutWiring> {
   const config = opts.config();
   const access = await readRegistryAccess(config);
   const nodes = new DockerNodes(
-    config.docker.endpoints.map((e) => ({ name: e.name, engine: engineFor(e), hostIp: e.hostIp })),
+    config.docker.endpoints.map((e) => ({
+      name: e.name,
+      engine: engineFor(e),
+      hostIp: e.hostIp,
+      serviceAddress: opts.serviceAddresses.get(e.name) ?? '',
+    })),
     { credentials: access.credentials, logger: opts.log.child({ component: 'docker' }) },
   );
   const registry = new EtcdServiceRegistry(opts.etcd);
@@ -77,6 +117,7 @@ export async function wireRollout(opts: {
       }),
       etcd: opts.etcd,
       hostIpOf: (node) => nodes.hostIpOf(node),
+      serviceAddressOf: (node) => nodes.serviceAddressOf(node),
       defaultNode: nodes.nodes()[0]!,
     }),
     clock,

@@ -2,7 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AppConfigInput, type GlintConfig, validateConfig } from '../../src/config/index.ts';
-import { DockerEngine, DockerNodes, RegistryAuthenticator, RegistryClient } from '../../src/docker/index.ts';
+import {
+  DockerEngine,
+  DockerNodes,
+  discoverServiceAddress,
+  RegistryAuthenticator,
+  RegistryClient,
+} from '../../src/docker/index.ts';
 import {
   connectEtcd,
   type DeploymentRecord,
@@ -87,7 +93,10 @@ export async function startRolloutStack(
     });
     if (!parsed.ok) throw new Error(`test declaration is invalid: ${JSON.stringify(parsed.issues)}`);
     const config = parsed.config;
-    const { lb } = await connectLoadBalancer(structureFromConfig(config, process.cwd()), {
+    const docker = new DockerEngine();
+    const serviceAddress = await discoverServiceAddress(docker, 'local');
+    const structure = structureFromConfig(config, process.cwd(), [serviceAddress]);
+    const { lb } = await connectLoadBalancer(structure, {
       logger: silentLogger(),
       validator: new LocalBinaryValidator(),
     });
@@ -95,7 +104,7 @@ export async function startRolloutStack(
     await startHaproxy(suite, runDir);
     etcd = await connectEtcd({ endpoints: [etcdHandle.endpoint], prefix: '/glint' });
     // Its own containers only: other suites on this engine may run an app named web too.
-    const nodes = new DockerNodes([{ name: 'local', engine: new DockerEngine(), hostIp: '127.0.0.1' }], {
+    const nodes = new DockerNodes([{ name: 'local', engine: docker, hostIp: '127.0.0.1', serviceAddress }], {
       scope: testLabels(suite),
     });
     const store = new EtcdStateStore(etcd);
@@ -114,6 +123,7 @@ export async function startRolloutStack(
         }),
         etcd,
         hostIpOf: (n) => nodes.hostIpOf(n),
+        serviceAddressOf: (n) => nodes.serviceAddressOf(n),
         defaultNode: 'local',
         extraLabels: testLabels(suite),
       }),

@@ -67,6 +67,8 @@ export async function startRolloutStack(
   app: (frontendPort: number) => AppConfigInput,
   /** The app's name; default `web`. */
   name = 'web',
+  /** More apps beside it, e.g. one that its env references; their image is the stack's too. */
+  others: Record<string, AppConfigInput> = {},
 ): Promise<RolloutStack> {
   const runDir = mkdtempSync(join(tmpdir(), 'rs-'));
   let etcdHandle: EtcdHandle | undefined;
@@ -89,7 +91,12 @@ export async function startRolloutStack(
       etcd: { endpoints: [etcdHandle.endpoint] },
       registries: { [registry.host]: { insecure: true } },
       haproxy: { runDir },
-      apps: { [name]: { ...app(frontendPort), image: `${registry.host}/demo-app` } },
+      apps: Object.fromEntries(
+        Object.entries({ ...others, [name]: app(frontendPort) }).map(([appName, a]) => [
+          appName,
+          { ...a, image: `${registry.host}/demo-app` },
+        ]),
+      ),
     });
     if (!parsed.ok) throw new Error(`test declaration is invalid: ${JSON.stringify(parsed.issues)}`);
     const config = parsed.config;

@@ -176,13 +176,25 @@ describe('ConfigWatcher against a real etcd', () => {
     expect(lines.join('')).toContain('async listener bug');
   });
 
-  it('fires for apps whose env references a service when its instances change', async () => {
-    await client.put('/glint/config/shop/DB', '{{service:pg}}');
+  it("fires for apps whose env reads a service's instances when they change, not for apps using its frontend", async () => {
+    await client.put('/glint/config/shop/DB', '{{service:pg.instances}}');
+    await client.put('/glint/config/mall/DB', 'pg://{{service:pg}}/mall');
     await client.put('/glint/services/pg/pg-1', JSON.stringify(entry('pg', 'pg-1', 5001)));
-    const { events } = await watch(client, ['shop']);
+    const watcher = new ConfigWatcher(client, {
+      apps: [{ name: 'shop' }, { name: 'mall' }, { name: 'pg', frontendPort: 15432 }],
+      debounceMs: 150,
+    });
+    const events = collect(watcher);
+    await watcher.start();
+    cleanups.push(() => watcher.stop());
     await client.put('/glint/services/pg/pg-2', JSON.stringify(entry('pg', 'pg-2', 5002)));
     const [event] = await waitFor(forApp(events, 'shop'));
     expect(event).toMatchObject({ reason: 'service', keys: ['/glint/services/pg/pg-2'] });
+    // A change of mall's own config after pg's: its event carries that key alone.
+    await client.put('/glint/config/mall/MARK', '1');
+    const [mall] = await waitFor(forApp(events, 'mall'));
+    expect(mall).toMatchObject({ reason: 'config', reasons: ['config'], keys: ['/glint/config/mall/MARK'] });
+    expect(events.filter((e) => e.app === 'mall')).toHaveLength(1);
   });
 
   it('resumes from the last seen revision after a partition and sees what changed meanwhile', async () => {

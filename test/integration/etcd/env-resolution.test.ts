@@ -54,8 +54,20 @@ describe('resolveAppEnv against a real etcd', () => {
     expect(resolved.revision).toBeGreaterThanOrEqual(latest);
   });
 
-  it('expands service references to ready instances and fails clearly when none is ready', async () => {
-    await client.put('/glint/config/shop/DB_HOSTS', '{{service:db}}');
+  it("expands a stable reference to the service's frontend, ready instances or not", async () => {
+    await client.put('/glint/config/cart/DB_URL', 'pg://{{service:db}}/cart');
+    const frontends = new Map([['db', 15432]]);
+    const resolved = await resolveAppEnv(client, { app: 'cart', frontends });
+    expect(resolved.env.DB_URL).toBe('pg://glint-lb:15432/cart');
+    await expect(resolveAppEnv(client, { app: 'cart', frontends: new Map() })).rejects.toMatchObject({
+      code: 'ServiceFrontendUnknown',
+      message: expect.stringContaining('/glint/config/cart/DB_URL'),
+      details: { service: 'db' },
+    });
+  });
+
+  it('expands references to instances and fails clearly when none is ready', async () => {
+    await client.put('/glint/config/shop/DB_HOSTS', '{{service:db.instances}}');
     await client.put('/glint/config/shop/DB_PRIMARY', 'pg://{{service:db.first}}/shop');
     await expect(resolveAppEnv(client, { app: 'shop', frontends: new Map() })).rejects.toMatchObject({
       code: 'ServiceReferenceUnresolved',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type BridgeIpam, bridgeGateway } from '../../../src/docker/index.ts';
+import { type BridgeIpam, bridgeGateway } from '../../../src/docker/service-address.ts';
 
 type Row = { name: string; ipam: BridgeIpam; want: string | undefined };
 

@@ -172,7 +172,7 @@ describe('a service reference through a real daemon: {{service:api}} is api’s 
     const load = startLoad({
       url: `http://127.0.0.1:${webPort}/`,
       connections: 32,
-      rate: 120,
+      rate: 150,
       maxDurationSec: 300,
       newConnectionShare: 0.3,
       postShare: 0.3,
@@ -187,7 +187,8 @@ describe('a service reference through a real daemon: {{service:api}} is api’s 
     }
     const summary = await load.result;
     console.log(formatLoad(`${API} 1.0.0 → 1.1.0, load on ${WEB}`, summary));
-    expect(summary.requests).toBeGreaterThan(300);
+    // The deploy takes a few seconds at least (two instances, each checked healthy and held 500 ms).
+    expect(summary.requests).toBeGreaterThan(250);
     expect(summary.byKind.get).toBeGreaterThan(0);
     expect(summary.byKind.post).toBeGreaterThan(0);
     expect(summary.byKind.keepAlive).toBeGreaterThan(0);

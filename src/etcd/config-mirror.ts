@@ -10,8 +10,6 @@ import type { KeyValue } from './txn.ts';
 export type WatchedApp = {
   name: string;
   staticEnv?: Readonly<Record<string, string>>;
-  /** Its `routing.frontendPort`: what other apps' `{{service:<name>}}` expands to. */
-  frontendPort?: number;
   /** What a change does; the consumer applies it. Default `rotate`; `ignore` means `none`. */
   onConfigChange?: 'rotate' | 'none' | 'ignore';
 };
@@ -31,11 +29,6 @@ export function sortedValues(mirror: Mirror, prefix: string): KeyValue[] {
   return [...mirror.values()]
     .filter((kv) => kv.key.startsWith(prefix))
     .sort((a, b) => (a.key < b.key ? -1 : 1));
-}
-
-/** The watched apps are the declared ones: their frontend ports are what stable references expand to. */
-export function frontendsOf(apps: readonly WatchedApp[]): ServiceFrontends {
-  return new Map(apps.map((a) => [a.name, a.frontendPort]));
 }
 
 /** The env inputs of `app` as the mirror holds them at `revision`. */

@@ -36,7 +36,11 @@ function collect(watcher: ConfigWatcher): ConfigChangeEvent[] {
 }
 
 async function watch(via: EtcdClient, apps: string[], debounceMs = 150) {
-  const watcher = new ConfigWatcher(via, { apps: apps.map((name) => ({ name })), debounceMs });
+  const watcher = new ConfigWatcher(via, {
+    apps: apps.map((name) => ({ name })),
+    debounceMs,
+    frontends: () => new Map(),
+  });
   const events = collect(watcher);
   await watcher.start();
   cleanups.push(() => watcher.stop());
@@ -138,7 +142,11 @@ describe('ConfigWatcher against a real etcd', () => {
   it('a stop while the first read is in flight leaves no watch open', async () => {
     const via = await ownClient();
     const open = trackOpenWatches(via);
-    const watcher = new ConfigWatcher(via, { apps: [{ name: 'early' }], debounceMs: 50 });
+    const watcher = new ConfigWatcher(via, {
+      apps: [{ name: 'early' }],
+      debounceMs: 50,
+      frontends: () => new Map(),
+    });
     const started = watcher.start();
     await watcher.stop();
     await started;
@@ -156,7 +164,12 @@ describe('ConfigWatcher against a real etcd', () => {
         },
       }),
     });
-    const watcher = new ConfigWatcher(client, { apps: [{ name: 'fragile' }], debounceMs: 50, logger });
+    const watcher = new ConfigWatcher(client, {
+      apps: [{ name: 'fragile' }],
+      debounceMs: 50,
+      frontends: () => new Map(),
+      logger,
+    });
     watcher.on('change', () => {
       throw new Error('listener bug');
     });
@@ -181,7 +194,9 @@ describe('ConfigWatcher against a real etcd', () => {
     await client.put('/glint/config/mall/DB', 'pg://{{service:pg}}/mall');
     await client.put('/glint/services/pg/pg-1', JSON.stringify(entry('pg', 'pg-1', 5001)));
     const watcher = new ConfigWatcher(client, {
-      apps: [{ name: 'shop' }, { name: 'mall' }, { name: 'pg', frontendPort: 15432 }],
+      apps: [{ name: 'shop' }, { name: 'mall' }],
+      // pg is declared (with a frontend of its own) but takes no config from etcd: not watched.
+      frontends: () => new Map([['pg', 15432]]),
       debounceMs: 150,
     });
     const events = collect(watcher);
@@ -253,6 +268,7 @@ describe('ConfigWatcher against a real etcd', () => {
         { name: 'loud', onConfigChange: 'rotate' },
       ],
       debounceMs: 100,
+      frontends: () => new Map(),
     });
     const events = collect(watcher);
     await watcher.start();

@@ -106,7 +106,12 @@ describe('resolveAppEnv against a real etcd', () => {
     const logger = createLogger({ destination, level: 'debug' });
     await client.put('/glint/secrets/vault/DB_PASSWORD', secretValue);
 
-    const watcher = new ConfigWatcher(client, { apps: [{ name: 'vault' }], debounceMs: 100, logger });
+    const watcher = new ConfigWatcher(client, {
+      apps: [{ name: 'vault' }],
+      debounceMs: 100,
+      frontends: () => new Map(),
+      logger,
+    });
     await watcher.start();
     const changed = new Promise((resolve) => watcher.once('change', resolve));
     const resolved = await resolveAppEnv(client, { app: 'vault', frontends: new Map() });

@@ -24,7 +24,7 @@ const apps: WatchedApp[] = [
   { name: 'worker', staticEnv: { Q: '{{service:db.instances}}' } },
   // Reaches db through its HAProxy frontend: db's instances coming and going change nothing here.
   { name: 'shop', staticEnv: { DB: 'pg://{{service:db}}/shop' } },
-  { name: 'db', frontendPort: 15432 },
+  { name: 'db' },
 ];
 const mirror: Mirror = new Map(
   [kv('/glint/config/api/DB', '{{service:db.first}}'), kv('/glint/config/web/X', '1')].map((k) => [k.key, k]),

@@ -1,12 +1,14 @@
 import type { GlintConfig } from './config/index.ts';
 import { readRegistryAccess } from './config/index.ts';
 import {
+  DEFAULT_BRIDGE_GATEWAY,
   DockerEngine,
   DockerNodes,
   discoverServiceAddress,
   RegistryAuthenticator,
   RegistryClient,
 } from './docker/index.ts';
+import { isTransient } from './errors/index.ts';
 import type { EtcdClient, LeaderElection, LeaderGuard } from './etcd/index.ts';
 import { EtcdServiceRegistry, EtcdStateStore } from './etcd/index.ts';
 import type { HaproxyLoadBalancer } from './lb/index.ts';
@@ -35,21 +37,40 @@ export async function serviceAddressesOf(
   log: Logger,
 ): Promise<Map<string, string>> {
   const found = await Promise.all(
-    endpoints.map(async (e) => {
-      if (e.serviceAddress) return [e.name, e.serviceAddress] as const;
-      const address = await discoverServiceAddress(engineFor(e), e.name);
-      // A remote engine's bridge gateway is on its own machine, not on HAProxy's.
-      const level = e.url ? 'warn' : 'info';
-      log[level](
-        { endpoint: e.name, serviceAddress: address },
-        e.url
-          ? `containers reach HAProxy at the engine's bridge gateway; unless HAProxy runs on that engine's machine, set serviceAddress on docker endpoint ${e.name}`
-          : "containers reach HAProxy at the engine's bridge gateway",
-      );
-      return [e.name, address] as const;
-    }),
+    endpoints.map(async (e) => [e.name, e.serviceAddress ?? (await discovered(e, log))] as const),
   );
   return new Map(found);
+}
+
+/**
+ * An engine that does not answer at start does not hold the daemon back (nothing runs there
+ * until it answers anyway): its containers get Docker's default gateway until the next start
+ * reads the real one, which then differs from their spec only if the engine uses another.
+ */
+async function discovered(e: Endpoint, log: Logger): Promise<string> {
+  let address: string;
+  try {
+    address = await discoverServiceAddress(engineFor(e), e.name);
+  } catch (err) {
+    if (!isTransient(err)) throw err;
+    log.warn(
+      { endpoint: e.name, serviceAddress: DEFAULT_BRIDGE_GATEWAY, err: (err as Error).message },
+      `could not read the bridge gateway of docker endpoint ${e.name}; assuming Docker's default until the next start (set serviceAddress to be sure)`,
+    );
+    return DEFAULT_BRIDGE_GATEWAY;
+  }
+  // A remote engine's bridge gateway is on its own machine, not on HAProxy's.
+  if (e.url)
+    log.warn(
+      { endpoint: e.name, serviceAddress: address },
+      `containers reach HAProxy at the engine's bridge gateway; unless HAProxy runs on that engine's machine, set serviceAddress on docker endpoint ${e.name}`,
+    );
+  else
+    log.info(
+      { endpoint: e.name, serviceAddress: address },
+      "containers reach HAProxy at the engine's bridge gateway",
+    );
+  return address;
 }
 
 /** The state store with every write carrying the leader guard: a deposed leader's write fails in etcd. */

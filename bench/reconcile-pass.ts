@@ -122,9 +122,11 @@ async function main() {
       `${made.length} sleeping glint containers over ${APPS} apps created in ${seconds.toFixed(1)} s`,
     );
 
-    const nodes = new DockerNodes([{ name: 'local', engine: new DockerEngine(), hostIp: '127.0.0.1' }], {
-      scope: labels,
-    });
+    // Only listed, never launched on: the service address is never used.
+    const nodes = new DockerNodes(
+      [{ name: 'local', engine: new DockerEngine(), hostIp: '127.0.0.1', serviceAddress: '172.17.0.1' }],
+      { scope: labels },
+    );
     const names = new Map(apps.map((a) => [a, made.filter((m) => m.app === a).map((m) => m.instance)]));
     const heals: string[] = [];
     const reconciler = new Reconciler({

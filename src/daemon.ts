@@ -25,7 +25,7 @@ import { connectLoadBalancer, structureFromConfig } from './lb/index.ts';
 import type { Logger } from './log/index.ts';
 import { GlintMetrics } from './metrics/index.ts';
 import { wireReconciler } from './reconcile-wiring.ts';
-import { engineFor, type RolloutWiring, wireRollout } from './rollout-wiring.ts';
+import { engineFor, type RolloutWiring, serviceAddressesOf, wireRollout } from './rollout-wiring.ts';
 import { EtcdRotationStore, RotationScheduler } from './rotation/index.ts';
 
 export type Daemon = {
@@ -145,7 +145,10 @@ async function startInto(
   const etcd = await etcdClient(config);
   releases.push(() => etcd.close());
   const election = createElection(config, etcd, log);
-  const { lb, haproxyRunning } = await connectLoadBalancer(structureFromConfig(config, process.cwd()), {
+  const serviceAddresses = await serviceAddressesOf(config.docker.endpoints, log);
+  const structureOf = (c: GlintConfig) =>
+    structureFromConfig(c, process.cwd(), [...serviceAddresses.values()]);
+  const { lb, haproxyRunning } = await connectLoadBalancer(structureOf(config), {
     container: config.haproxy.container,
     exec: (container, command, signal) => new DockerRuntime(docker).exec(container, command, { signal }),
     logger: log.child({ component: 'lb' }),
@@ -174,7 +177,7 @@ async function startInto(
 
   let tokens = await readTokens(config, admin);
   log.info({ callers: config.api.tokens.map((t) => `${t.name} (${t.role})`) }, 'API callers ready');
-  const wiring = await wireRollout({ config: () => config, etcd, lb, election, log });
+  const wiring = await wireRollout({ config: () => config, etcd, lb, election, log, serviceAddresses });
   const { engine } = wiring;
   const enforcedAt = new Map<string, number>();
   const metrics = new GlintMetrics({
@@ -303,7 +306,7 @@ async function startInto(
   return async (next) => {
     // Read first: a token whose secret is missing refuses the whole new declaration.
     const nextTokens = await readTokens(next, admin);
-    await lb.applyStructure(structureFromConfig(next, process.cwd()));
+    await lb.applyStructure(structureOf(next));
     config = next;
     tokens = nextTokens;
     log.info({ apps: Object.keys(next.apps) }, 'declaration reloaded');

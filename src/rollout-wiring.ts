@@ -1,6 +1,14 @@
 import type { GlintConfig } from './config/index.ts';
 import { readRegistryAccess } from './config/index.ts';
-import { DockerEngine, DockerNodes, RegistryAuthenticator, RegistryClient } from './docker/index.ts';
+import {
+  DEFAULT_BRIDGE_GATEWAY,
+  DockerEngine,
+  DockerNodes,
+  discoverServiceAddress,
+  RegistryAuthenticator,
+  RegistryClient,
+} from './docker/index.ts';
+import { isTransient } from './errors/index.ts';
 import type { EtcdClient, LeaderElection, LeaderGuard } from './etcd/index.ts';
 import { EtcdServiceRegistry, EtcdStateStore } from './etcd/index.ts';
 import type { HaproxyLoadBalancer } from './lb/index.ts';
@@ -17,6 +25,52 @@ export function engineFor(endpoint: Endpoint): DockerEngine {
     port: Number(url.port || 2375),
     protocol: url.protocol === 'https:' ? 'https' : 'http',
   });
+}
+
+/**
+ * Where each endpoint's containers reach HAProxy, by endpoint name: its declared
+ * `serviceAddress`, or its engine's bridge gateway (right when HAProxy runs on that engine's
+ * machine). Read once at start; a change of endpoints needs a restart, like the engines.
+ */
+export async function serviceAddressesOf(
+  endpoints: readonly Endpoint[],
+  log: Logger,
+): Promise<Map<string, string>> {
+  const found = await Promise.all(
+    endpoints.map(async (e) => [e.name, e.serviceAddress ?? (await discovered(e, log))] as const),
+  );
+  return new Map(found);
+}
+
+/**
+ * An engine that does not answer at start does not hold the daemon back (nothing runs there
+ * until it answers anyway): its containers get Docker's default gateway until the next start
+ * reads the real one, which then differs from their spec only if the engine uses another.
+ */
+async function discovered(e: Endpoint, log: Logger): Promise<string> {
+  let address: string;
+  try {
+    address = await discoverServiceAddress(engineFor(e), e.name);
+  } catch (err) {
+    if (!isTransient(err)) throw err;
+    log.warn(
+      { endpoint: e.name, serviceAddress: DEFAULT_BRIDGE_GATEWAY, err: (err as Error).message },
+      `could not read the bridge gateway of docker endpoint ${e.name}; assuming Docker's default until the next start (set serviceAddress to be sure)`,
+    );
+    return DEFAULT_BRIDGE_GATEWAY;
+  }
+  // A remote engine's bridge gateway is on its own machine, not on HAProxy's.
+  if (e.url)
+    log.warn(
+      { endpoint: e.name, serviceAddress: address },
+      `containers reach HAProxy at the engine's bridge gateway; unless HAProxy runs on that engine's machine, set serviceAddress on docker endpoint ${e.name}`,
+    );
+  else
+    log.info(
+      { endpoint: e.name, serviceAddress: address },
+      "containers reach HAProxy at the engine's bridge gateway",
+    );
+  return address;
 }
 
 /** The state store with every write carrying the leader guard: a deposed leader's write fails in etcd. */
@@ -51,11 +105,18 @@ export async function wireRollout(opts: {
   lb: HaproxyLoadBalancer;
   election: LeaderElection;
   log: Logger;
+  /** From serviceAddressesOf, by endpoint name. */
+  serviceAddresses: ReadonlyMap<string, string>;
 }): Promise<RolloutWiring> {
   const config = opts.config();
   const access = await readRegistryAccess(config);
   const nodes = new DockerNodes(
-    config.docker.endpoints.map((e) => ({ name: e.name, engine: engineFor(e), hostIp: e.hostIp })),
+    config.docker.endpoints.map((e) => ({
+      name: e.name,
+      engine: engineFor(e),
+      hostIp: e.hostIp,
+      serviceAddress: opts.serviceAddresses.get(e.name) ?? '',
+    })),
     { credentials: access.credentials, logger: opts.log.child({ component: 'docker' }) },
   );
   const registry = new EtcdServiceRegistry(opts.etcd);
@@ -77,6 +138,7 @@ export async function wireRollout(opts: {
       }),
       etcd: opts.etcd,
       hostIpOf: (node) => nodes.hostIpOf(node),
+      serviceAddressOf: (node) => nodes.serviceAddressOf(node),
       defaultNode: nodes.nodes()[0]!,
     }),
     clock,

@@ -26,6 +26,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [EnvErrorCode.ValueTooLarge]: 400,
   [EnvErrorCode.DuplicateVariable]: 400,
   [EnvErrorCode.InvalidServiceReference]: 400,
+  [EnvErrorCode.ServiceFrontendUnknown]: 400,
   // 401/403: who is asking, and whether they may.
   [ApiErrorCode.Unauthorized]: 401,
   [ApiErrorCode.Forbidden]: 403,
@@ -66,6 +67,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   // 500: glint's own setup or stored data is wrong; the message says what to fix.
   [ApiErrorCode.Internal]: 500,
   [ConfigErrorCode.SecretMissing]: 500,
+  [DockerErrorCode.ServiceAddressUnknown]: 500,
   [ReleaseErrorCode.SecretGone]: 409,
   [StateErrorCode.InvalidRecord]: 500,
   // 502/504: a component behind glint refused or did not finish.

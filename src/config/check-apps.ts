@@ -1,5 +1,13 @@
 import type { z } from 'zod';
 import type { AppConfig } from './app-schema.ts';
+import {
+  findServiceReferences,
+  SERVICE_REFERENCE_FORMS,
+  type ServiceFrontends,
+  ServiceReferenceForm,
+  serviceFrontendsOf,
+  stableReferenceProblem,
+} from './service-reference.ts';
 
 type Draft = {
   apps: Record<string, AppConfig>;
@@ -17,9 +25,13 @@ type At = (...rest: (string | number)[]) => Path;
  */
 type Report = (involves: Path[], issue: { path: Path; message: string }) => void;
 
-/** Rules that span fields or apps: impossible strategies, health timing, port and host clashes. */
+/**
+ * Rules that span fields or apps: impossible strategies, health timing, port and host clashes,
+ * service references in static env.
+ */
 export function checkApps(config: Draft, ctx: z.RefinementCtx): void {
   const report = reporterFor(ctx);
+  const frontends = serviceFrontendsOf(config.apps);
   const ports = new Map<number, Path>();
   const apiPort = Number(config.api.listen.split(':')[1]);
   ports.set(apiPort, ['api', 'listen']);
@@ -31,6 +43,7 @@ export function checkApps(config: Draft, ctx: z.RefinementCtx): void {
     const at: At = (...rest) => ['apps', name, ...rest];
     checkStrategy(app, at, report);
     checkTiming(app, at, report);
+    checkServiceReferences(app, at, frontends, report);
 
     const frontendPort = app.routing.frontendPort;
     if (frontendPort !== undefined) {
@@ -124,6 +137,25 @@ function checkTiming(app: AppConfig, at: At, report: Report) {
       path: at('rotation', 'maxAge'),
       message: "maxAge under 1m would replace instances constantly; use at least '1m'",
     });
+  }
+}
+
+/** Static env is checked here, with its field path; etcd values are checked when they are resolved. */
+function checkServiceReferences(app: AppConfig, at: At, frontends: ServiceFrontends, report: Report) {
+  for (const [name, value] of Object.entries(app.env)) {
+    const path = at('env', name);
+    const { references, malformed } = findServiceReferences(value);
+    for (const text of malformed)
+      report([path], {
+        path,
+        message: `"${text}" is not a service reference; write ${SERVICE_REFERENCE_FORMS}`,
+      });
+    for (const ref of references) {
+      if (ref.form !== ServiceReferenceForm.Stable) continue;
+      const problem = stableReferenceProblem(ref.service, frontends);
+      const theirs = ['apps', ref.service, 'routing', 'frontendPort'];
+      if (problem) report([path, theirs], { path, message: problem });
+    }
   }
 }
 

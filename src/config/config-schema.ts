@@ -15,6 +15,18 @@ export const dockerEndpointSchema = z
     url: z.url().optional(),
     /** The address instances publish their ports on, and HAProxy reaches them at. */
     hostIp: z.ipv4().default('127.0.0.1'),
+    /**
+     * The address this engine's containers reach HAProxy at (they know it as `glint-lb`).
+     * Unset: read from the engine at start (its default bridge network's gateway), which is
+     * right when HAProxy runs on the engine's own machine.
+     */
+    serviceAddress: z
+      .ipv4()
+      .refine((ip) => !ip.startsWith('127.'), {
+        message:
+          "a 127.x address is each container's own loopback; use an address of HAProxy's machine that containers reach, e.g. the docker0 gateway '172.17.0.1'",
+      })
+      .optional(),
   })
   .refine((e) => !(e.socketPath && e.url), { message: 'set either socketPath or url, not both' });
 

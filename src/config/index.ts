@@ -10,4 +10,16 @@ export type { ConfigIssue } from './format-issues.ts';
 export { DEFAULT_CONFIG_FILE, loadConfig } from './load-config.ts';
 export { readSecret } from './read-secret.ts';
 export { type RegistryAccess, readRegistryAccess } from './registry-credentials.ts';
+export {
+  findServiceReferences,
+  readsInstances,
+  SERVICE_HOST,
+  SERVICE_REFERENCE_FORMS,
+  type ServiceFrontends,
+  type ServiceReference,
+  ServiceReferenceForm,
+  serviceFrontendsOf,
+  stableReferenceProblem,
+  stableServiceAddress,
+} from './service-reference.ts';
 export { validateConfig } from './validate-config.ts';

@@ -1,4 +1,5 @@
 import type { ContainerCreateOptions } from 'dockerode';
+import { SERVICE_HOST } from '../config/index.ts';
 import { GlintError } from '../errors/index.ts';
 import { DockerErrorCode } from './error-codes.ts';
 import { containerName, GLINT_LABELS, type InstanceSpec } from './instance-spec.ts';
@@ -6,6 +7,7 @@ import { computeSpecHash } from './spec-hash.ts';
 
 const NAME_PART = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const IPV4 = /^(\d{1,3})(\.\d{1,3}){3}$/;
 const RESERVED: Record<string, true> = Object.fromEntries(Object.values(GLINT_LABELS).map((l) => [l, true]));
 
 function invalid(spec: InstanceSpec, why: string): GlintError {
@@ -22,6 +24,8 @@ function validate(spec: InstanceSpec): void {
   if (!/@sha256:[0-9a-f]{64}$/.test(spec.image.ref)) {
     throw invalid(spec, `image '${spec.image.ref}' is not pinned by digest; resolve it first`);
   }
+  if (!IPV4.test(spec.serviceAddress))
+    throw invalid(spec, `service address '${spec.serviceAddress}' is not an IPv4 address`);
   if (!Number.isInteger(spec.containerPort) || spec.containerPort < 1 || spec.containerPort > 65535) {
     throw invalid(spec, `container port ${spec.containerPort} is not a port`);
   }
@@ -54,7 +58,8 @@ export function containerLabels(spec: InstanceSpec): Record<string, string> {
 
 /**
  * The engine's create request for an instance: created from the digest, app port published on
- * the host IP with an ephemeral host port, no restart policy (glint heals, Docker must not race
+ * the host IP with an ephemeral host port, `glint-lb` resolving to the address the node's
+ * containers reach HAProxy at (what `{{service:x}}` references name), no restart policy (glint heals, Docker must not race
  * it), an init process so SIGTERM reaches the app, and the stop timeout. Every container drops
  * all capabilities and may gain no new privileges; the app's declared `security` adds back
  * capabilities, sets the user and a read-only root filesystem. Nothing else reaches privileges
@@ -80,6 +85,7 @@ export function buildCreateOptions(spec: InstanceSpec): ContainerCreateOptions {
       ...(spec.security?.capAdd?.length ? { CapAdd: [...spec.security.capAdd] } : {}),
       ...(spec.security?.readOnlyRootFilesystem ? { ReadonlyRootfs: true } : {}),
       PortBindings: { [port]: [{ HostIp: spec.hostIp, HostPort: '' }] },
+      ExtraHosts: [`${SERVICE_HOST}:${spec.serviceAddress}`],
       RestartPolicy: { Name: 'no' },
       Init: true,
       ...(spec.resources.memoryBytes ? { Memory: spec.resources.memoryBytes } : {}),

@@ -11,8 +11,11 @@ import { GLINT_LABELS, type InstanceSpec } from './instance-spec.ts';
 import { pullImage } from './pull-image.ts';
 import type { RegistryCredentials } from './registry-auth.ts';
 
-/** One Docker engine glint places instances on. */
-export type DockerNode = { name: string; engine: DockerEngine; hostIp: string };
+/**
+ * One Docker engine glint places instances on: where its instances publish their ports
+ * (`hostIp`) and where its containers reach HAProxy (`serviceAddress`, known to them as `glint-lb`).
+ */
+export type DockerNode = { name: string; engine: DockerEngine; hostIp: string; serviceAddress: string };
 
 type Call = { signal?: AbortSignal };
 
@@ -66,6 +69,10 @@ export class DockerNodes {
 
   hostIpOf(node: string): string {
     return this.#node(node).hostIp;
+  }
+
+  serviceAddressOf(node: string): string {
+    return this.#node(node).serviceAddress;
   }
 
   /** glint's containers of `app`, or of every app when none is named: one call per engine. */

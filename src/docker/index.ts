@@ -15,5 +15,6 @@ export { isImagePresent, type PullOptions, type PullResult, pullImage } from './
 export { RegistryAuthenticator, type RegistryCredential, type RegistryCredentials } from './registry-auth.ts';
 export { type ImageConfig, RegistryClient, type RegistryClientOptions } from './registry-client.ts';
 export { type ResolvedImage, type ResolveImageInput, resolveImage } from './resolve-image.ts';
+export { DEFAULT_BRIDGE_GATEWAY, discoverServiceAddress } from './service-address.ts';
 export { canonicalJson, computeSpecHash } from './spec-hash.ts';
 export { readStamp, STAMP_LABELS, type Stamp, verifyStamp } from './stamp.ts';

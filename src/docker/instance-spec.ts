@@ -12,6 +12,11 @@ export type InstanceSpec = {
   containerPort: number;
   /** The node's host IP the port is published on (an ephemeral host port is chosen). */
   hostIp: string;
+  /**
+   * The address the node's containers reach HAProxy at; the container resolves `glint-lb` to
+   * it, which `{{service:x}}` references use.
+   */
+  serviceAddress: string;
   resources: { memoryBytes?: number; nanoCpus?: number };
   health: HealthCheck;
   /** Extra labels (not glint.*), e.g. team or cost centre. */

@@ -13,8 +13,8 @@ export function canonicalJson(value: unknown): string {
 
 /**
  * The desired-state fingerprint stamped as `glint.spec`. It covers what the container is made
- * of: app, image digest, env, ports, resources, health, extra labels, stop timeout and
- * declared security settings. It leaves
+ * of: app, image digest, env, ports, the address `glint-lb` resolves to, resources, health,
+ * extra labels, stop timeout and declared security settings. It leaves
  * out the instance id (all instances of one spec share a hash), the deployment id (redeploying
  * the same spec is not drift) and config provenance (the env it produced is already in).
  */
@@ -27,6 +27,7 @@ export function computeSpecHash(spec: InstanceSpec): string {
     env: spec.env,
     containerPort: spec.containerPort,
     hostIp: spec.hostIp,
+    serviceAddress: spec.serviceAddress,
     resources: { memoryBytes: spec.resources.memoryBytes, nanoCpus: spec.resources.nanoCpus },
     health: spec.health,
     labels: spec.labels,

@@ -1,8 +1,9 @@
+import type { ServiceFrontends } from '../config/index.ts';
 import type { EnvSnapshot } from './env-snapshot.ts';
 import { kvEntries, staticEntries } from './env-snapshot.ts';
 import { type EtcdKeys, keySegments, SHARED_CONFIG } from './keys.ts';
 import { groupServices } from './resolve-app-env.ts';
-import { referencedServices } from './service-refs.ts';
+import { servicesWhoseInstancesAreRead } from './service-refs.ts';
 import type { KeyValue } from './txn.ts';
 
 /** An app as the config watcher needs to know it. */
@@ -36,9 +37,12 @@ export function snapshotFromMirror(
   mirror: Mirror,
   app: WatchedApp,
   revision: number,
+  frontends: ServiceFrontends,
 ): EnvSnapshot {
   return {
+    app: app.name,
     staticEnv: app.staticEnv ?? {},
+    frontends,
     shared: sortedValues(mirror, keys.configPrefix(SHARED_CONFIG)),
     config: sortedValues(mirror, keys.configPrefix(app.name)),
     secrets: sortedValues(mirror, keys.secretsPrefix(app.name)),
@@ -47,11 +51,16 @@ export function snapshotFromMirror(
   };
 }
 
-/** Services the app's env references; malformed references count as none (resolution reports them). */
+/**
+ * Services whose instances the app's env reads (`{{service:x.instances}}`, `.first`): a change of
+ * their instances may change the env. `{{service:x}}` is x's frontend, which its instances
+ * never change, so it makes no dependency. Malformed references count as none (resolution
+ * reports them).
+ */
 export function servicesReferencedBy(keys: EtcdKeys, mirror: Mirror, app: WatchedApp): Set<string> {
-  const s = snapshotFromMirror(keys, mirror, app, 0);
+  const s = snapshotFromMirror(keys, mirror, app, 0, new Map());
   const entries = [
-    ...staticEntries(s.staticEnv),
+    ...staticEntries(app.name, s.staticEnv),
     ...kvEntries(s.shared),
     ...kvEntries(s.config),
     ...kvEntries(s.secrets),
@@ -59,7 +68,7 @@ export function servicesReferencedBy(keys: EtcdKeys, mirror: Mirror, app: Watche
   const out = new Set<string>();
   for (const entry of entries) {
     try {
-      for (const name of referencedServices([entry])) out.add(name);
+      for (const name of servicesWhoseInstancesAreRead([entry])) out.add(name);
     } catch {
       // A malformed reference is reported when the env is resolved, naming the key.
     }

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { ServiceFrontends } from '../config/index.ts';
 import { GlintError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import { silentLogger } from '../log/index.ts';
@@ -33,6 +34,11 @@ export type ConfigChangeEvent = {
 
 export type ConfigWatcherOptions = {
   apps: readonly WatchedApp[];
+  /**
+   * Every declared app's frontend port (watched or not), read at each resolution so a reloaded
+   * declaration counts: what `{{service:x}}` expands to.
+   */
+  frontends: () => ServiceFrontends;
   /** One event per app per window. Default 500 ms. */
   debounceMs?: number;
   /** Also emit for apps declaring `onConfigChange: 'none'` (or `'ignore'`). Default false. */
@@ -56,6 +62,7 @@ export class ConfigWatcher extends EventEmitter<WatcherEvents> {
   readonly #includeIgnored: boolean;
   readonly #debouncer: KeyedDebouncer<string, Pending>;
   #apps: readonly WatchedApp[];
+  readonly #frontends: () => ServiceFrontends;
   #mirror: Mirror = new Map();
   #fingerprints = new Map<string, string>();
   #watches: WatchHandle[] = [];
@@ -67,6 +74,7 @@ export class ConfigWatcher extends EventEmitter<WatcherEvents> {
     super();
     this.#client = client;
     this.#apps = opts.apps;
+    this.#frontends = opts.frontends;
     this.#includeIgnored = opts.includeIgnored ?? false;
     this.#log = (opts.logger ?? silentLogger()).child({ component: 'config-watcher' });
     this.#debouncer = new KeyedDebouncer(opts.debounceMs ?? 500, (app, items) => {
@@ -200,7 +208,10 @@ export class ConfigWatcher extends EventEmitter<WatcherEvents> {
   }
 
   #resolve(app: WatchedApp) {
-    return resolveEnvSnapshot(snapshotFromMirror(this.#client.keys, this.#mirror, app, this.#revision));
+    const frontends = this.#frontends();
+    return resolveEnvSnapshot(
+      snapshotFromMirror(this.#client.keys, this.#mirror, app, this.#revision, frontends),
+    );
   }
 
   #flush(name: string, items: Pending[]): void {

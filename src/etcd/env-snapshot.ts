@@ -1,22 +1,28 @@
+import type { ServiceFrontends } from '../config/index.ts';
 import { fingerprintEnv } from './env-fingerprint.ts';
 import { type EnvEntry, MAX_ENV_VALUE_BYTES, mergeEnvLayers, validateEnvEntry } from './env-vars.ts';
 import { variableNameOf } from './keys.ts';
 import { ResolvedEnv } from './resolved-env.ts';
 import { expandServiceRefs, referencedServices, type ServiceAddress } from './service-refs.ts';
 
-/** Everything an app's env depends on, as read from etcd at one revision. */
+/** Everything an app's env depends on: the declaration's part, and etcd's as read at one revision. */
 export type EnvSnapshot = {
+  app: string;
   staticEnv: Readonly<Record<string, string>>;
+  /** Every declared app's frontend port: what `{{service:x}}` expands to. */
+  frontends: ServiceFrontends;
   shared: ReadonlyArray<{ key: string; value: string }>;
   config: ReadonlyArray<{ key: string; value: string }>;
   secrets: ReadonlyArray<{ key: string; value: string }>;
+  /** Ready instances by service, for `{{service:x.instances}}` and `.first`. */
   services: ReadonlyMap<string, readonly ServiceAddress[]>;
   revision: number;
   maxValueBytes?: number;
 };
 
-export function staticEntries(env: Readonly<Record<string, string>>): EnvEntry[] {
-  return Object.entries(env).map(([name, value]) => ({ source: `static env ${name}`, name, value }));
+/** Static env entries, each named by its field path in the declaration. */
+export function staticEntries(app: string, env: Readonly<Record<string, string>>): EnvEntry[] {
+  return Object.entries(env).map(([name, value]) => ({ source: `apps.${app}.env.${name}`, name, value }));
 }
 
 export function kvEntries(kvs: ReadonlyArray<{ key: string; value: string }>): EnvEntry[] {
@@ -30,15 +36,16 @@ export function kvEntries(kvs: ReadonlyArray<{ key: string; value: string }>): E
 export function resolveEnvSnapshot(snapshot: EnvSnapshot): ResolvedEnv {
   const secrets = kvEntries(snapshot.secrets);
   const merged = mergeEnvLayers(
-    staticEntries(snapshot.staticEnv),
+    staticEntries(snapshot.app, snapshot.staticEnv),
     kvEntries(snapshot.shared),
     kvEntries(snapshot.config),
     secrets,
   );
   const limit = snapshot.maxValueBytes ?? MAX_ENV_VALUE_BYTES;
   const env: Record<string, string> = {};
+  const sources = { frontends: snapshot.frontends, instances: snapshot.services };
   for (const [name, entry] of merged) {
-    const value = expandServiceRefs(entry, snapshot.services);
+    const value = expandServiceRefs(entry, sources);
     validateEnvEntry({ ...entry, value }, limit);
     env[name] = value;
   }

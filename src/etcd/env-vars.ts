@@ -6,6 +6,8 @@ export const EnvErrorCode = {
   DuplicateVariable: 'DuplicateVariable',
   InvalidServiceReference: 'InvalidServiceReference',
   ServiceReferenceUnresolved: 'ServiceReferenceUnresolved',
+  /** `{{service:x}}` where x is not a declared app or has no `routing.frontendPort`. */
+  ServiceFrontendUnknown: 'ServiceFrontendUnknown',
 } as const;
 
 /** 32 KiB: far above any sane setting, well below what makes `docker create` slow or fail. */

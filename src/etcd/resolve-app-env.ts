@@ -1,3 +1,4 @@
+import type { ServiceFrontends } from '../config/index.ts';
 import { type EnvSnapshot, resolveEnvSnapshot } from './env-snapshot.ts';
 import type { EtcdClient } from './etcd-client.ts';
 import { type EtcdKeys, keySegments, SHARED_CONFIG } from './keys.ts';
@@ -9,13 +10,15 @@ import type { KeyValue } from './txn.ts';
 export type ResolveAppEnvOptions = {
   app: string;
   staticEnv?: Readonly<Record<string, string>>;
+  /** Every declared app's frontend port, for `{{service:x}}`. */
+  frontends: ServiceFrontends;
   maxValueBytes?: number;
 };
 
 /**
  * Reads shared config, the app's config and secrets and the service registry in one
  * transaction (one revision), then resolves. Throws GlintError (ServiceReferenceUnresolved,
- * InvalidVariableName, EnvValueTooLarge...) naming the key; never a value.
+ * ServiceFrontendUnknown, InvalidVariableName, EnvValueTooLarge...) naming the key; never a value.
  */
 export async function resolveAppEnv(client: EtcdClient, opts: ResolveAppEnvOptions): Promise<ResolvedEnv> {
   const snapshot = await readEnvSnapshot(client, opts);
@@ -36,7 +39,9 @@ export async function readEnvSnapshot(client: EtcdClient, opts: ResolveAppEnvOpt
   );
   const [shared, config, secrets, services] = res.responses.map((r) => r.kvs ?? []);
   return {
+    app: opts.app,
     staticEnv: opts.staticEnv ?? {},
+    frontends: opts.frontends,
     shared: shared ?? [],
     config: config ?? [],
     secrets: secrets ?? [],

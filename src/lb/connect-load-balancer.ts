@@ -1,9 +1,10 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import type { Logger } from '../log/index.ts';
 import { type ConfigValidator, type ContainerExec, pickConfigValidator } from './config-validator.ts';
 import { HaproxyLoadBalancer } from './haproxy-load-balancer.ts';
 import { backendName } from './lb-model.ts';
 import type { LbStructure } from './model-edits.ts';
+import { renderHaproxyConfig } from './render-haproxy-config.ts';
 import { isNoListener } from './socket-command.ts';
 
 export type ConnectedLoadBalancer = { lb: HaproxyLoadBalancer; haproxyRunning: boolean };
@@ -21,8 +22,9 @@ export type ConnectLoadBalancerOptions = {
 /**
  * Brings HAProxy in line with the declaration when the daemon starts. A HAProxy already
  * running keeps its servers (adopted from its live state) and gets the declared structure;
- * it is reloaded even when the file on disk already matches, if it lacks a declared backend
- * (it was started from a bootstrap file). A HAProxy not running gets a checked file to start from.
+ * it is reloaded when the file it was last given differs from the declared structure with its
+ * servers (the declaration changed while no daemon ran), or when it lacks a declared backend
+ * (it was started from a bootstrap file), even if the file on disk already matches. A HAProxy not running gets a checked file to start from.
  * Only a master socket nobody listens on means "not running": any other failure (a timeout, a
  * cut answer) is thrown, since writing a fresh file then would forget a live HAProxy's servers.
  */
@@ -53,7 +55,11 @@ export async function connectLoadBalancer(
   }
   const liveProxies = new Set((await lb.runtime.showStat()).map((row) => row.proxy));
   const lacksBackend = structure.apps.some((app) => !liveProxies.has(backendName(app.name)));
+  // Adopting the servers writes the file from the declared structure, which would then pass for
+  // the one HAProxy runs: compare with the file HAProxy was last given, read before that.
+  const installed = await readFile(lb.paths.config, 'utf8').catch(() => '');
   await lb.adoptRunningServers();
-  await lb.applyStructure(structure, { force: lacksBackend });
+  const drifted = renderHaproxyConfig(lb.model) !== installed;
+  await lb.applyStructure(structure, { force: lacksBackend || drifted });
   return { lb, haproxyRunning: true };
 }

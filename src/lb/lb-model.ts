@@ -78,6 +78,12 @@ export type LbModel = {
   apps: LbApp[];
   /** One port routing by Host header to the apps that declare `hosts`. */
   sharedFrontend?: { bind: string };
+  /**
+   * Addresses of this machine that containers reach HAProxy at (each Docker endpoint's, known
+   * to its containers as `glint-lb`): every app frontend listens on its port there too, so
+   * `{{service:x}}` reaches x from inside a container.
+   */
+  serviceAddresses?: readonly string[];
 };
 
 export const DEFAULT_TIMEOUTS: LbTimeouts = {

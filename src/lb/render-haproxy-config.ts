@@ -61,7 +61,7 @@ export function renderHaproxyConfig(model: LbModel): string {
   const sections = [
     renderGlobal(model),
     renderDefaults(model),
-    ...apps.filter((a) => a.frontend).map(renderAppFrontend),
+    ...apps.filter((a) => a.frontend).map((a) => renderAppFrontend(a, model.serviceAddresses ?? [])),
     ...(model.sharedFrontend ? [renderSharedFrontend(model.sharedFrontend.bind, apps)] : []),
     ...apps.map(renderBackend),
     ...(model.sharedFrontend ? [renderUnknownHostBackend()] : []),
@@ -105,11 +105,37 @@ function renderDefaults(model: LbModel): string[] {
   ]);
 }
 
-function renderAppFrontend(app: LbApp): string[] {
+/**
+ * An app's own frontend listens on its declared bind and, at the same port, on each service
+ * address, where containers reach it as `glint-lb:<port>`. `transparent` lets those binds
+ * succeed on an address the machine does not hold (yet): HAProxy 2.6 has no `freebind`
+ * keyword, and `transparent` falls back to IP_FREEBIND when it may not set IP_TRANSPARENT, so a
+ * missing bridge interface never stops HAProxy from starting or reloading.
+ */
+function renderAppFrontend(app: LbApp, serviceAddresses: readonly string[]): string[] {
+  const bind = app.frontend?.bind ?? '';
   return section(`frontend ${frontendName(app.name)}`, [
-    `bind ${app.frontend?.bind}`,
+    `bind ${bind}`,
+    ...serviceBinds(bind, serviceAddresses).map((b) => `bind ${b} transparent`),
     `default_backend ${backendName(app.name)}`,
   ]);
+}
+
+const WILDCARD_HOSTS = new Set(['', '*', '0.0.0.0', '::', '[::]']);
+
+/**
+ * The frontend's port on each service address, sorted, without duplicates; none when the bind
+ * already listens on every address, and not the bind's own address twice.
+ */
+export function serviceBinds(bind: string, serviceAddresses: readonly string[]): string[] {
+  const at = bind.lastIndexOf(':');
+  const host = bind.slice(0, at);
+  const port = bind.slice(at + 1);
+  if (at < 0 || WILDCARD_HOSTS.has(host)) return [];
+  return [...new Set(serviceAddresses)]
+    .filter((address) => address !== host)
+    .sort()
+    .map((address) => `${address}:${port}`);
 }
 
 function renderSharedFrontend(bind: string, apps: LbApp[]): string[] {

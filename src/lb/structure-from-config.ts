@@ -23,8 +23,16 @@ function checkFor(health: HealthConfig): LbHealthCheck {
   return { type: 'tcp', ...timing };
 }
 
-/** The load balancer's structure (no servers: membership is the runtime API's) for a declaration. */
-export function structureFromConfig(config: GlintConfig, cwd: string): LbStructure {
+/**
+ * The load balancer's structure (no servers: membership is the runtime API's) for a declaration.
+ * `serviceAddresses`: where each Docker endpoint's containers reach HAProxy (declared or read
+ * from the engine at start); every app frontend listens there too.
+ */
+export function structureFromConfig(
+  config: GlintConfig,
+  cwd: string,
+  serviceAddresses: readonly string[] = [],
+): LbStructure {
   const { haproxy } = config;
   return {
     runDir: isAbsolute(haproxy.runDir) ? haproxy.runDir : resolve(cwd, haproxy.runDir),
@@ -36,6 +44,7 @@ export function structureFromConfig(config: GlintConfig, cwd: string): LbStructu
       serverMs: haproxy.timeouts.server,
     },
     ...(haproxy.sharedFrontend ? { sharedFrontend: { bind: haproxy.sharedFrontend } } : {}),
+    ...(serviceAddresses.length > 0 ? { serviceAddresses: [...new Set(serviceAddresses)].sort() } : {}),
     apps: Object.entries(config.apps).map(([name, app]) => ({
       name,
       ...(app.routing.frontendPort

@@ -5,6 +5,7 @@ const NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
 const HOST_NAME = /^[A-Za-z0-9*.-]{1,253}$/;
 const BIND = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/;
 const PATH = /^\/[^\s"'\\#]*$/;
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 const STATUS_LIST = /^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$/;
 
 export type ModelProblem = { app?: string; field: string; message: string };
@@ -16,6 +17,9 @@ export type ModelProblem = { app?: string; field: string; message: string };
 export function validateLbModel(model: LbModel): ModelProblem[] {
   const problems: ModelProblem[] = [];
   if (model.sharedFrontend) checkBind(problems, undefined, 'sharedFrontend.bind', model.sharedFrontend.bind);
+  for (const address of model.serviceAddresses ?? [])
+    if (!IPV4.test(address))
+      problems.push({ field: 'serviceAddresses', message: `"${address}" is not an IPv4 address` });
   const seen = new Set<string>();
   for (const app of model.apps) {
     if (seen.has(app.name)) problems.push({ app: app.name, field: 'name', message: 'appears twice' });

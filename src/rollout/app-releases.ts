@@ -1,7 +1,20 @@
-import type { AppConfig } from '../config/index.ts';
+import {
+  type AppConfig,
+  findServiceReferences,
+  readsInstances,
+  serviceFrontendsOf,
+} from '../config/index.ts';
 import { computeSpecHash, type InstanceSpec, type RegistryClient, resolveImage } from '../docker/index.ts';
 import { GlintError } from '../errors/index.ts';
-import { type EtcdClient, fingerprintEnv, type Release, ResolvedEnv, resolveAppEnv } from '../etcd/index.ts';
+import {
+  type EnvSnapshot,
+  type EtcdClient,
+  type Release,
+  type ResolvedEnv,
+  readEnvSnapshot,
+  resolveAppEnv,
+  resolveEnvSnapshot,
+} from '../etcd/index.ts';
 
 export type ReleaseSource = {
   /** A version of the app (semver, `latest`, digest) as a release: verified digest and env read now. */
@@ -24,6 +37,8 @@ export type AppReleasesOptions = {
   etcd: EtcdClient;
   /** Each node's host IP: where instances publish their port and HAProxy reaches them. */
   hostIpOf: (node: string) => string;
+  /** Each node's service address: where its containers reach HAProxy (`glint-lb`). */
+  serviceAddressOf: (node: string) => string;
   /** The node whose host IP the release's spec hash is computed with. */
   defaultNode: string;
   /** Labels every container gets beside glint's own (a test run's, a team's). */
@@ -33,7 +48,8 @@ export type AppReleasesOptions = {
 /**
  * Turns "version X of app Y" into a Release (what the deployment record keeps) and a Release
  * back into an InstanceSpec. The spec hash is computed from a spec on a placeholder instance and
- * the first node's host IP: every instance of one release on one kind of node shares it.
+ * the first node's host IP and service address: every instance of one release on one kind of
+ * node shares it.
  */
 export class AppReleases implements ReleaseSource {
   constructor(private readonly opts: AppReleasesOptions) {}
@@ -109,6 +125,7 @@ export class AppReleases implements ReleaseSource {
       env,
       containerPort: config.port,
       hostIp: this.opts.hostIpOf(node),
+      serviceAddress: this.opts.serviceAddressOf(node),
       resources: {
         ...(config.resources.memory ? { memoryBytes: config.resources.memory } : {}),
         ...(config.resources.cpus ? { nanoCpus: Math.round(config.resources.cpus * 1e9) } : {}),
@@ -123,14 +140,25 @@ export class AppReleases implements ReleaseSource {
 
   async #env(app: string): Promise<ResolvedEnv> {
     const config = this.#app(app);
-    if (config.etcdConfig) return resolveAppEnv(this.opts.etcd, { app, staticEnv: config.env });
-    return new ResolvedEnv({
-      env: { ...config.env },
-      secretNames: [],
-      fingerprint: fingerprintEnv(config.env),
+    const frontends = serviceFrontendsOf(this.opts.apps());
+    if (config.etcdConfig) return resolveAppEnv(this.opts.etcd, { app, staticEnv: config.env, frontends });
+    // Static env only: etcd is read just for the registry, when a value names a service's instances.
+    const local: EnvSnapshot = {
+      app,
+      staticEnv: config.env,
+      frontends,
+      shared: [],
+      config: [],
+      secrets: [],
+      services: new Map(),
       revision: 0,
-      referencedServices: [],
-    });
+    };
+    const readsRegistry = Object.values(config.env).some((value) =>
+      findServiceReferences(value).references.some(readsInstances),
+    );
+    if (!readsRegistry) return resolveEnvSnapshot(local);
+    const read = await readEnvSnapshot(this.opts.etcd, { app, frontends });
+    return resolveEnvSnapshot({ ...local, services: read.services, revision: read.revision });
   }
 
   #app(app: string): AppConfig {

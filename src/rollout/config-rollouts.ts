@@ -1,4 +1,4 @@
-import type { AppConfig } from '../config/index.ts';
+import { type AppConfig, serviceFrontendsOf } from '../config/index.ts';
 import { GlintError } from '../errors/index.ts';
 import {
   type AppRecord,
@@ -72,6 +72,8 @@ export class ConfigRollouts {
     if (this.#watcher) return;
     const watcher = new ConfigWatcher(this.#deps.etcd, {
       apps: this.#watched(),
+      // Every declared app, watched or not, may be another's {{service:x}}.
+      frontends: () => serviceFrontendsOf(this.#deps.apps()),
       // Apps that say 'none' are heard too: their changes are recorded.
       includeIgnored: true,
       logger: this.#deps.log,

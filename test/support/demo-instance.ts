@@ -27,6 +27,7 @@ export function demoInstanceSpec(
     env: {},
     containerPort: 8080,
     hostIp: '127.0.0.1',
+    serviceAddress: '172.17.0.1',
     resources: { memoryBytes: 128 * 1024 * 1024, nanoCpus: 500_000_000 },
     health: DEMO_HEALTH,
     labels: testLabels(suite),

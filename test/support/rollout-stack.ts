@@ -2,7 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AppConfigInput, type GlintConfig, validateConfig } from '../../src/config/index.ts';
-import { DockerEngine, DockerNodes, RegistryAuthenticator, RegistryClient } from '../../src/docker/index.ts';
+import {
+  DockerEngine,
+  DockerNodes,
+  discoverServiceAddress,
+  RegistryAuthenticator,
+  RegistryClient,
+} from '../../src/docker/index.ts';
 import {
   connectEtcd,
   type DeploymentRecord,
@@ -61,6 +67,8 @@ export async function startRolloutStack(
   app: (frontendPort: number) => AppConfigInput,
   /** The app's name; default `web`. */
   name = 'web',
+  /** More apps beside it, e.g. one that its env references; their image is the stack's too. */
+  others: Record<string, AppConfigInput> = {},
 ): Promise<RolloutStack> {
   const runDir = mkdtempSync(join(tmpdir(), 'rs-'));
   let etcdHandle: EtcdHandle | undefined;
@@ -83,11 +91,19 @@ export async function startRolloutStack(
       etcd: { endpoints: [etcdHandle.endpoint] },
       registries: { [registry.host]: { insecure: true } },
       haproxy: { runDir },
-      apps: { [name]: { ...app(frontendPort), image: `${registry.host}/demo-app` } },
+      apps: Object.fromEntries(
+        Object.entries({ ...others, [name]: app(frontendPort) }).map(([appName, a]) => [
+          appName,
+          { ...a, image: `${registry.host}/demo-app` },
+        ]),
+      ),
     });
     if (!parsed.ok) throw new Error(`test declaration is invalid: ${JSON.stringify(parsed.issues)}`);
     const config = parsed.config;
-    const { lb } = await connectLoadBalancer(structureFromConfig(config, process.cwd()), {
+    const docker = new DockerEngine();
+    const serviceAddress = await discoverServiceAddress(docker, 'local');
+    const structure = structureFromConfig(config, process.cwd(), [serviceAddress]);
+    const { lb } = await connectLoadBalancer(structure, {
       logger: silentLogger(),
       validator: new LocalBinaryValidator(),
     });
@@ -95,7 +111,7 @@ export async function startRolloutStack(
     await startHaproxy(suite, runDir);
     etcd = await connectEtcd({ endpoints: [etcdHandle.endpoint], prefix: '/glint' });
     // Its own containers only: other suites on this engine may run an app named web too.
-    const nodes = new DockerNodes([{ name: 'local', engine: new DockerEngine(), hostIp: '127.0.0.1' }], {
+    const nodes = new DockerNodes([{ name: 'local', engine: docker, hostIp: '127.0.0.1', serviceAddress }], {
       scope: testLabels(suite),
     });
     const store = new EtcdStateStore(etcd);
@@ -114,6 +130,7 @@ export async function startRolloutStack(
         }),
         etcd,
         hostIpOf: (n) => nodes.hostIpOf(n),
+        serviceAddressOf: (n) => nodes.serviceAddressOf(n),
         defaultNode: 'local',
         extraLabels: testLabels(suite),
       }),

@@ -36,7 +36,11 @@ function collect(watcher: ConfigWatcher): ConfigChangeEvent[] {
 }
 
 async function watch(via: EtcdClient, apps: string[], debounceMs = 150) {
-  const watcher = new ConfigWatcher(via, { apps: apps.map((name) => ({ name })), debounceMs });
+  const watcher = new ConfigWatcher(via, {
+    apps: apps.map((name) => ({ name })),
+    debounceMs,
+    frontends: () => new Map(),
+  });
   const events = collect(watcher);
   await watcher.start();
   cleanups.push(() => watcher.stop());
@@ -106,7 +110,7 @@ describe('ConfigWatcher against a real etcd', () => {
     for (const [i, key] of keys.entries()) await client.put(key, String(i));
     // How many windows the burst spans depends on the scheduler; the unit tests of
     // KeyedDebouncer pin the windowing. Here: no event is lost, none is doubled, the last wins.
-    const final = (await resolveAppEnv(client, { app: 'burst' })).fingerprint;
+    const final = (await resolveAppEnv(client, { app: 'burst', frontends: new Map() })).fingerprint;
     await waitFor(() => events.find((e) => e.app === 'burst' && e.fingerprint === final), {
       what: 'an event carrying the final env of burst',
     });
@@ -138,7 +142,11 @@ describe('ConfigWatcher against a real etcd', () => {
   it('a stop while the first read is in flight leaves no watch open', async () => {
     const via = await ownClient();
     const open = trackOpenWatches(via);
-    const watcher = new ConfigWatcher(via, { apps: [{ name: 'early' }], debounceMs: 50 });
+    const watcher = new ConfigWatcher(via, {
+      apps: [{ name: 'early' }],
+      debounceMs: 50,
+      frontends: () => new Map(),
+    });
     const started = watcher.start();
     await watcher.stop();
     await started;
@@ -156,7 +164,12 @@ describe('ConfigWatcher against a real etcd', () => {
         },
       }),
     });
-    const watcher = new ConfigWatcher(client, { apps: [{ name: 'fragile' }], debounceMs: 50, logger });
+    const watcher = new ConfigWatcher(client, {
+      apps: [{ name: 'fragile' }],
+      debounceMs: 50,
+      frontends: () => new Map(),
+      logger,
+    });
     watcher.on('change', () => {
       throw new Error('listener bug');
     });
@@ -176,13 +189,27 @@ describe('ConfigWatcher against a real etcd', () => {
     expect(lines.join('')).toContain('async listener bug');
   });
 
-  it('fires for apps whose env references a service when its instances change', async () => {
-    await client.put('/glint/config/shop/DB', '{{service:pg}}');
+  it("fires for apps whose env reads a service's instances when they change, not for apps using its frontend", async () => {
+    await client.put('/glint/config/shop/DB', '{{service:pg.instances}}');
+    await client.put('/glint/config/mall/DB', 'pg://{{service:pg}}/mall');
     await client.put('/glint/services/pg/pg-1', JSON.stringify(entry('pg', 'pg-1', 5001)));
-    const { events } = await watch(client, ['shop']);
+    const watcher = new ConfigWatcher(client, {
+      apps: [{ name: 'shop' }, { name: 'mall' }],
+      // pg is declared (with a frontend of its own) but takes no config from etcd: not watched.
+      frontends: () => new Map([['pg', 15432]]),
+      debounceMs: 150,
+    });
+    const events = collect(watcher);
+    await watcher.start();
+    cleanups.push(() => watcher.stop());
     await client.put('/glint/services/pg/pg-2', JSON.stringify(entry('pg', 'pg-2', 5002)));
     const [event] = await waitFor(forApp(events, 'shop'));
     expect(event).toMatchObject({ reason: 'service', keys: ['/glint/services/pg/pg-2'] });
+    // A change of mall's own config after pg's: its event carries that key alone.
+    await client.put('/glint/config/mall/MARK', '1');
+    const [mall] = await waitFor(forApp(events, 'mall'));
+    expect(mall).toMatchObject({ reason: 'config', reasons: ['config'], keys: ['/glint/config/mall/MARK'] });
+    expect(events.filter((e) => e.app === 'mall')).toHaveLength(1);
   });
 
   it('resumes from the last seen revision after a partition and sees what changed meanwhile', async () => {
@@ -241,6 +268,7 @@ describe('ConfigWatcher against a real etcd', () => {
         { name: 'loud', onConfigChange: 'rotate' },
       ],
       debounceMs: 100,
+      frontends: () => new Map(),
     });
     const events = collect(watcher);
     await watcher.start();

@@ -45,6 +45,7 @@ describe('resolveAppEnv against a real etcd', () => {
 
     const resolved = await resolveAppEnv(client, {
       app: 'web',
+      frontends: new Map(),
       staticEnv: { PORT: '8080', REGION: 'us', LOG_LEVEL: 'error' },
     });
     expect(resolved.env).toEqual({ PORT: '8080', REGION: 'eu', LOG_LEVEL: 'debug', FEATURE: 'secret-on' });
@@ -53,10 +54,22 @@ describe('resolveAppEnv against a real etcd', () => {
     expect(resolved.revision).toBeGreaterThanOrEqual(latest);
   });
 
-  it('expands service references to ready instances and fails clearly when none is ready', async () => {
-    await client.put('/glint/config/shop/DB_HOSTS', '{{service:db}}');
+  it("expands a stable reference to the service's frontend, ready instances or not", async () => {
+    await client.put('/glint/config/cart/DB_URL', 'pg://{{service:db}}/cart');
+    const frontends = new Map([['db', 15432]]);
+    const resolved = await resolveAppEnv(client, { app: 'cart', frontends });
+    expect(resolved.env.DB_URL).toBe('pg://glint-lb:15432/cart');
+    await expect(resolveAppEnv(client, { app: 'cart', frontends: new Map() })).rejects.toMatchObject({
+      code: 'ServiceFrontendUnknown',
+      message: expect.stringContaining('/glint/config/cart/DB_URL'),
+      details: { service: 'db' },
+    });
+  });
+
+  it('expands references to instances and fails clearly when none is ready', async () => {
+    await client.put('/glint/config/shop/DB_HOSTS', '{{service:db.instances}}');
     await client.put('/glint/config/shop/DB_PRIMARY', 'pg://{{service:db.first}}/shop');
-    await expect(resolveAppEnv(client, { app: 'shop' })).rejects.toMatchObject({
+    await expect(resolveAppEnv(client, { app: 'shop', frontends: new Map() })).rejects.toMatchObject({
       code: 'ServiceReferenceUnresolved',
       message: expect.stringContaining('/glint/config/shop/DB_'),
       details: { service: 'db' },
@@ -65,7 +78,7 @@ describe('resolveAppEnv against a real etcd', () => {
     const registry = new EtcdServiceRegistry(client, { ttlSeconds: 5 });
     await registry.register(db('db-2', 5432));
     await registry.register(db('db-1', 5431));
-    const resolved = await resolveAppEnv(client, { app: 'shop' });
+    const resolved = await resolveAppEnv(client, { app: 'shop', frontends: new Map() });
     expect(resolved.env.DB_HOSTS).toBe('127.0.0.1:5431,127.0.0.1:5432');
     expect(resolved.env.DB_PRIMARY).toBe('pg://127.0.0.1:5431/shop');
     expect(resolved.referencedServices).toEqual(['db']);
@@ -74,7 +87,7 @@ describe('resolveAppEnv against a real etcd', () => {
 
   it('names the key of an invalid variable', async () => {
     await client.put('/glint/config/bad/not-a-name', 'x');
-    await expect(resolveAppEnv(client, { app: 'bad' })).rejects.toMatchObject({
+    await expect(resolveAppEnv(client, { app: 'bad', frontends: new Map() })).rejects.toMatchObject({
       code: 'InvalidVariableName',
       message: expect.stringContaining('/glint/config/bad/not-a-name'),
     });
@@ -93,10 +106,15 @@ describe('resolveAppEnv against a real etcd', () => {
     const logger = createLogger({ destination, level: 'debug' });
     await client.put('/glint/secrets/vault/DB_PASSWORD', secretValue);
 
-    const watcher = new ConfigWatcher(client, { apps: [{ name: 'vault' }], debounceMs: 100, logger });
+    const watcher = new ConfigWatcher(client, {
+      apps: [{ name: 'vault' }],
+      debounceMs: 100,
+      frontends: () => new Map(),
+      logger,
+    });
     await watcher.start();
     const changed = new Promise((resolve) => watcher.once('change', resolve));
-    const resolved = await resolveAppEnv(client, { app: 'vault' });
+    const resolved = await resolveAppEnv(client, { app: 'vault', frontends: new Map() });
     logger.info({ resolved, env: resolved }, 'resolved env');
     logger.info({ description: resolved.describe() }, 'described env');
     await client.put('/glint/secrets/vault/DB_PASSWORD', rotated);

@@ -38,6 +38,7 @@ describe('an app’s labels in the declaration', () => {
       registry: {} as RegistryClient,
       etcd: {} as EtcdClient,
       hostIpOf: () => '127.0.0.1',
+      serviceAddressOf: () => '172.17.0.1',
       defaultNode: 'local',
       extraLabels: { 'glint.test.suite': 'labels' },
     });

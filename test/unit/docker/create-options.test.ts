@@ -40,6 +40,16 @@ describe('buildCreateOptions', () => {
     expect(options.HostConfig?.PortBindings).toEqual({ '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] });
   });
 
+  it("resolves glint-lb to the node's service address, and nothing else", () => {
+    expect(options.HostConfig?.ExtraHosts).toEqual(['glint-lb:172.17.0.1']);
+    const other = buildCreateOptions(specFixture({ serviceAddress: '10.0.0.7' }));
+    expect(other.HostConfig?.ExtraHosts).toEqual(['glint-lb:10.0.0.7']);
+  });
+
+  it.each(['', 'glint-lb', '172.17.0.1; rm -rf /'])('refuses the service address %j', (serviceAddress) => {
+    expect(() => buildCreateOptions(specFixture({ serviceAddress }))).toThrow(/service address/);
+  });
+
   it('sets limits, an init process, no restart policy and the stop timeout in seconds', () => {
     expect(options.HostConfig).toMatchObject({
       Memory: 128 * 1024 * 1024,

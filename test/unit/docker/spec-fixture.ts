@@ -18,6 +18,7 @@ export function specFixture(overrides: Partial<InstanceSpec> = {}): InstanceSpec
     env: { PORT: '8080', GREETING: 'hi' },
     containerPort: 8080,
     hostIp: '127.0.0.1',
+    serviceAddress: '172.17.0.1',
     resources: { memoryBytes: 128 * 1024 * 1024, nanoCpus: 500_000_000 },
     health: {
       type: 'http',

@@ -11,6 +11,7 @@ const changes: Change[] = [
   { name: 'a new env name', change: (s) => ({ ...s, env: { ...s.env, EXTRA: '' } }) },
   { name: 'container port', change: (s) => ({ ...s, containerPort: 9090 }) },
   { name: 'host ip', change: (s) => ({ ...s, hostIp: '10.0.0.5' }) },
+  { name: 'service address', change: (s) => ({ ...s, serviceAddress: '172.18.0.1' }) },
   {
     name: 'memory limit',
     change: (s) => ({ ...s, resources: { ...s.resources, memoryBytes: 256 * 1024 * 1024 } }),

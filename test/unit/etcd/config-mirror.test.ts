@@ -21,7 +21,10 @@ const kv = (key: string, value: string, modRevision = 1): KeyValue => ({
 const apps: WatchedApp[] = [
   { name: 'web' },
   { name: 'api' },
-  { name: 'worker', staticEnv: { Q: '{{service:db}}' } },
+  { name: 'worker', staticEnv: { Q: '{{service:db.instances}}' } },
+  // Reaches db through its HAProxy frontend: db's instances coming and going change nothing here.
+  { name: 'shop', staticEnv: { DB: 'pg://{{service:db}}/shop' } },
+  { name: 'db' },
 ];
 const mirror: Mirror = new Map(
   [kv('/glint/config/api/DB', '{{service:db.first}}'), kv('/glint/config/web/X', '1')].map((k) => [k.key, k]),
@@ -37,6 +40,8 @@ const rows: Row[] = [
       { app: 'web', reason: 'config' },
       { app: 'api', reason: 'config' },
       { app: 'worker', reason: 'config' },
+      { app: 'shop', reason: 'config' },
+      { app: 'db', reason: 'config' },
     ],
   },
   {
@@ -50,7 +55,7 @@ const rows: Row[] = [
     want: [{ app: 'api', reason: 'secret' }],
   },
   {
-    name: 'a service change concerns apps referencing it (config or static env)',
+    name: 'a service change concerns apps reading its instances (config or static env), not its frontend',
     key: '/glint/services/db/db-1',
     want: [
       { app: 'api', reason: 'service' },
@@ -65,6 +70,36 @@ const rows: Row[] = [
 describe('appsAffectedBy', () => {
   it.each(rows)('$name', (row) => {
     expect(appsAffectedBy(keys, row.key, apps, refs)).toEqual(row.want);
+  });
+});
+
+describe('servicesReferencedBy', () => {
+  type RefRow = { name: string; app: WatchedApp; want: string[] };
+  const refRows: RefRow[] = [
+    {
+      name: '.instances makes a dependency',
+      app: { name: 'a', staticEnv: { X: '{{service:db.instances}}' } },
+      want: ['db'],
+    },
+    {
+      name: '.first makes a dependency',
+      app: { name: 'a', staticEnv: { X: '{{service:db.first}}' } },
+      want: ['db'],
+    },
+    {
+      name: 'a stable reference makes none',
+      app: { name: 'a', staticEnv: { X: '{{service:db}}' } },
+      want: [],
+    },
+    { name: 'config in etcd counts like static env', app: { name: 'api' }, want: ['db'] },
+    {
+      name: 'a malformed reference makes none',
+      app: { name: 'a', staticEnv: { X: '{{service:db.x}}' } },
+      want: [],
+    },
+  ];
+  it.each(refRows)('$name', (row) => {
+    expect([...servicesReferencedBy(keys, mirror, row.app)]).toEqual(row.want);
   });
 });
 

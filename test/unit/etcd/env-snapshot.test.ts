@@ -9,8 +9,25 @@ const config = (name: string, value: string) => ({ key: `${P}/config/web/${name}
 const secret = (name: string, value: string) => ({ key: `${P}/secrets/web/${name}`, value });
 const inst = (instance: string, port: number): ServiceAddress => ({ instance, host: '127.0.0.1', port });
 
+// The declared apps: db and api have frontends of their own, cron has none.
+const frontends = new Map<string, number | undefined>([
+  ['db', 15432],
+  ['api', 18080],
+  ['cron', undefined],
+]);
+
 function snap(over: Partial<EnvSnapshot>): EnvSnapshot {
-  return { staticEnv: {}, shared: [], config: [], secrets: [], services: new Map(), revision: 7, ...over };
+  return {
+    app: 'web',
+    staticEnv: {},
+    frontends,
+    shared: [],
+    config: [],
+    secrets: [],
+    services: new Map(),
+    revision: 7,
+    ...over,
+  };
 }
 
 type Row = { name: string; input: Partial<EnvSnapshot>; want: Record<string, string> };
@@ -42,12 +59,41 @@ const rows: Row[] = [
     want: { DEEP_NAME: 'x' },
   },
   {
-    name: 'service reference expands to every ready instance, sorted by instance',
+    name: "a stable reference expands to the service's HAProxy frontend under glint-lb",
     input: {
       config: [config('DB', 'postgres://{{service:db}}/app')],
       services: new Map([['db', [inst('db-b', 2), inst('db-a', 1)]]]),
     },
+    want: { DB: 'postgres://glint-lb:15432/app' },
+  },
+  {
+    name: 'a stable reference expands the same with no ready instance (HAProxy answers 503 meanwhile)',
+    input: { staticEnv: { UPSTREAM_URL: 'http://{{service:api}}/' } },
+    want: { UPSTREAM_URL: 'http://glint-lb:18080/' },
+  },
+  {
+    name: "a stable reference does not follow the service's instances",
+    input: {
+      staticEnv: { UPSTREAM_URL: 'http://{{service:api}}/' },
+      services: new Map([['api', [inst('api-new', 9)]]]),
+    },
+    want: { UPSTREAM_URL: 'http://glint-lb:18080/' },
+  },
+  {
+    name: '.instances expands to every ready instance, sorted by instance',
+    input: {
+      config: [config('DB', 'postgres://{{service:db.instances}}/app')],
+      services: new Map([['db', [inst('db-b', 2), inst('db-a', 1)]]]),
+    },
     want: { DB: 'postgres://127.0.0.1:1,127.0.0.1:2/app' },
+  },
+  {
+    name: '.instances works for an app without a frontend of its own',
+    input: {
+      config: [config('CRON', '{{service:cron.instances}}')],
+      services: new Map([['cron', [inst('c1', 5)]]]),
+    },
+    want: { CRON: '127.0.0.1:5' },
   },
   {
     name: '.first picks one instance',
@@ -58,15 +104,15 @@ const rows: Row[] = [
     want: { DB: '127.0.0.1:1' },
   },
   {
-    name: 'two references in one value both expand',
+    name: 'references of every form in one value all expand',
     input: {
-      staticEnv: { PEERS: '{{service:a}};{{ service:b }}' },
+      staticEnv: { PEERS: '{{service:a.instances}};{{ service:b.first }};{{service:api}}' },
       services: new Map([
         ['a', [inst('a1', 10)]],
         ['b', [inst('b1', 20)]],
       ]),
     },
-    want: { PEERS: '127.0.0.1:10;127.0.0.1:20' },
+    want: { PEERS: '127.0.0.1:10;127.0.0.1:20;glint-lb:18080' },
   },
 ];
 
@@ -78,10 +124,34 @@ describe('resolveEnvSnapshot', () => {
   type ErrRow = { name: string; input: Partial<EnvSnapshot>; code: string; mentions: string[] };
   const errors: ErrRow[] = [
     {
-      name: 'a reference to a service without instances names key and service',
-      input: { config: [config('DB', '{{service:db}}')] },
+      name: 'a reference to the instances of a service without any names key, service and fix',
+      input: { config: [config('DB', '{{service:db.instances}}')] },
       code: 'ServiceReferenceUnresolved',
-      mentions: [`${P}/config/web/DB`, '"db"'],
+      mentions: [`${P}/config/web/DB`, '"db"', 'deploy db first', '{{service:db}}'],
+    },
+    {
+      name: '.first of a service without instances fails the same way',
+      input: { staticEnv: { DB: '{{service:db.first}}' } },
+      code: 'ServiceReferenceUnresolved',
+      mentions: ['apps.web.env.DB', '"db"'],
+    },
+    {
+      name: 'a stable reference to an undeclared app names the key, the service and the fix',
+      input: { config: [config('UPSTREAM_URL', 'http://{{service:nope}}/')] },
+      code: 'ServiceFrontendUnknown',
+      mentions: [`${P}/config/web/UPSTREAM_URL`, '{{service:nope}}', 'declare nope under apps'],
+    },
+    {
+      name: 'a stable reference to an app without a frontend port says how to give it one',
+      input: { staticEnv: { CRON: '{{service:cron}}' } },
+      code: 'ServiceFrontendUnknown',
+      mentions: ['apps.web.env.CRON', 'set apps.cron.routing.frontendPort', 'use {{service:cron.instances}}'],
+    },
+    {
+      name: 'an unknown form names the key and the forms there are',
+      input: { config: [config('DB', '{{service:db.all}}')] },
+      code: 'InvalidServiceReference',
+      mentions: [`${P}/config/web/DB`, '{{service:NAME.instances}}'],
     },
     {
       name: 'an invalid variable name names the key',
@@ -135,13 +205,13 @@ describe('resolveEnvSnapshot', () => {
   it('reports secret names, referenced services and the revision', () => {
     const resolved = resolveEnvSnapshot(
       snap({
-        config: [config('DB', '{{service:db}}')],
+        config: [config('DB', '{{service:db}}'), config('Q', '{{service:api.first}}')],
         secrets: [secret('B_TOKEN', 'b'), secret('A_KEY', 'a')],
-        services: new Map([['db', [inst('d', 1)]]]),
+        services: new Map([['api', [inst('d', 1)]]]),
       }),
     );
     expect(resolved.secretNames).toEqual(['A_KEY', 'B_TOKEN']);
-    expect(resolved.referencedServices).toEqual(['db']);
+    expect(resolved.referencedServices).toEqual(['api', 'db']);
     expect(resolved.revision).toBe(7);
   });
 

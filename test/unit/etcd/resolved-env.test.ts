@@ -6,6 +6,8 @@ import { createLogger } from '../../../src/log/index.ts';
 
 const SECRET = 'hunter2-do-not-print';
 const resolved = resolveEnvSnapshot({
+  app: 'web',
+  frontends: new Map(),
   staticEnv: { PORT: '8080' },
   shared: [],
   config: [],

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { renderHaproxyConfig } from '../../../src/lb/index.ts';
-import { formatDuration, serverKeywords } from '../../../src/lb/render-haproxy-config.ts';
+import { formatDuration, serverKeywords, serviceBinds } from '../../../src/lb/render-haproxy-config.ts';
 import { goldenModels } from '../../fixtures/lb/golden-models.ts';
 
 const goldenPath = (name: string) => new URL(`../../fixtures/lb/${name}.golden.cfg`, import.meta.url);
@@ -57,6 +57,45 @@ describe('renderHaproxyConfig', () => {
       apps: [{ ...base.apps[0]!, check: { ...base.apps[0]!.check, path: '/health z' } }],
     };
     expect(() => renderHaproxyConfig(bad)).toThrow(/app "web" check\.path/);
+  });
+});
+
+describe('serviceBinds', () => {
+  it.each([
+    {
+      name: 'one per service address',
+      bind: '127.0.0.1:8080',
+      addresses: ['172.17.0.1'],
+      want: ['172.17.0.1:8080'],
+    },
+    {
+      name: 'sorted, without duplicates',
+      bind: '127.0.0.1:8080',
+      addresses: ['172.18.0.1', '172.17.0.1', '172.18.0.1'],
+      want: ['172.17.0.1:8080', '172.18.0.1:8080'],
+    },
+    {
+      name: "not the bind's own address again",
+      bind: '172.17.0.1:8080',
+      addresses: ['172.17.0.1'],
+      want: [],
+    },
+    {
+      name: 'none when the bind takes every IPv4 address',
+      bind: '0.0.0.0:8080',
+      addresses: ['172.17.0.1'],
+      want: [],
+    },
+    { name: 'none when the bind has no host', bind: ':8080', addresses: ['172.17.0.1'], want: [] },
+    { name: 'none without service addresses', bind: '127.0.0.1:8080', addresses: [], want: [] },
+  ])('$name', ({ bind, addresses, want }) => {
+    expect(serviceBinds(bind, addresses)).toEqual(want);
+  });
+
+  it('refuses a service address that is not an IPv4 address', () => {
+    expect(() => renderHaproxyConfig({ ...base, serviceAddresses: ['glint-lb'] })).toThrow(
+      /serviceAddresses: "glint-lb" is not an IPv4 address/,
+    );
   });
 });
 

@@ -90,6 +90,24 @@ describe('structureFromConfig', () => {
     expect(backend('worker')).toContain('timeout check 1s');
   });
 
+  it('lists the service addresses sorted and once, and none when there are none', () => {
+    const config = declared();
+    expect(
+      structureFromConfig(config, '/srv/glint', ['172.18.0.1', '172.17.0.1', '172.18.0.1']).serviceAddresses,
+    ).toEqual(['172.17.0.1', '172.18.0.1']);
+    expect(structureFromConfig(config, '/srv/glint')).not.toHaveProperty('serviceAddresses');
+  });
+
+  it('binds each app frontend on the service addresses too, so a change of them is structural', () => {
+    const render = (addresses: string[]) => {
+      const s = structureFromConfig(declared(), '/srv/glint', addresses);
+      return renderHaproxyConfig({ ...s, apps: s.apps.map((a) => ({ ...a, servers: [] })) });
+    };
+    expect(render(['172.17.0.1'])).toContain('  bind 172.17.0.1:8080 transparent\n');
+    expect(render(['172.17.0.1'])).not.toBe(render(['172.18.0.1']));
+    expect(render([])).not.toContain('transparent');
+  });
+
   it('renders to a config with a backend per app', () => {
     const text = renderHaproxyConfig({
       ...structure,

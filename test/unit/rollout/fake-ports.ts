@@ -213,6 +213,7 @@ export class FakeReleases implements ReleaseSource {
       env: { ...release.env.values },
       containerPort: 8080,
       hostIp: '127.0.0.1',
+      serviceAddress: '172.17.0.1',
       resources: {},
       labels: {},
       image: {

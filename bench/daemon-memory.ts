@@ -99,7 +99,8 @@ async function main() {
     }
     const metrics = await (await fetch(`${stack.api}/metrics`)).text();
     const gauge = (name: string) =>
-      Number(metrics.match(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm'))?.[1] ?? Number.NaN) / 1e6;
+      Number(metrics.match(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm'))?.[1] ?? Number.NaN) /
+      1e6;
     console.log(
       `heap used ${gauge('glint_nodejs_heap_size_used_bytes').toFixed(0)} MB of ` +
         `${gauge('glint_nodejs_heap_size_total_bytes').toFixed(0)} MB, external ` +

@@ -44,7 +44,8 @@ export class EventStream {
     this.#heartbeatMs = opts.heartbeatMs ?? 15_000;
     this.#maxBuffered = opts.maxBufferedBytes ?? 1024 * 1024;
     for (const type of DEPLOYMENT_EVENTS) {
-      const listener = (record: DeploymentRecord) => this.#publish(type, record.app, deploymentEventView(record));
+      const listener = (record: DeploymentRecord) =>
+        this.#publish(type, record.app, deploymentEventView(record));
       events.on(type, listener);
       this.#unsubscribe.push(() => events.off(type, listener));
     }

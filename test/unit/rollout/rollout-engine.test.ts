@@ -138,7 +138,9 @@ describe('RolloutEngine over in-memory ports', () => {
     w.releases.env = { CRASH_AFTER_MS: '600' };
     const done = await deployed(w, '1.1.0');
     expect(done.state).toBe('rolled_back');
-    expect(done.error?.reason).toBe('InstanceCrashed');
+    // The crash is seen either way first: the container list shows it stopped, or the probe's
+    // failures reach the threshold before the next list (on a busy machine, often).
+    expect(done.error?.reason).toMatch(/^(InstanceCrashed|HealthCheckFailed)$/);
     expect(done.error?.logs?.[0]).toMatch(/^log of c-/);
     expect(w.versions()).toEqual(['1.0.0', '1.0.0', '1.0.0']);
   });

@@ -35,7 +35,7 @@ const CONTAINERS = Number(arg('containers', '500'));
 const APPS = Number(arg('apps', '10'));
 const PASSES = Number(arg('passes', '20'));
 const SPEC = 'bench-spec';
-// The offline stand-in images (images/standins) have no shell; registry:2 carries busybox's sleep.
+// A small image with a sleep (busybox's, in the offline stand-in).
 const IMAGE = 'registry:2';
 
 const docker = new Docker();

@@ -17,6 +17,10 @@ log() { echo "[standins] $*" >&2; }
 
 have_image() { docker image inspect "$1" >/dev/null 2>&1; }
 
+# Every image glint uses, upstream or stand-in, has a shell: exec health checks and the
+# registry's entrypoint need one. A stand-in built while busybox was missing has none.
+has_shell() { timeout 60 docker run --rm --entrypoint sh "$1" -c true >/dev/null 2>&1; }
+
 try_pull() {
   # A short bound: on an offline machine the pull fails fast or hangs on DNS.
   timeout 20 docker pull -q "$1" >/dev/null 2>&1
@@ -138,12 +142,17 @@ build_node() {
 
 ensure() {
   local tag=$1 builder=$2
-  if have_image "$tag"; then return 0; fi
-  if [ "${GLINT_OFFLINE:-}" != "1" ] && try_pull "$tag"; then
+  if have_image "$tag"; then
+    if has_shell "$tag"; then return 0; fi
+    log "$tag has no shell (a stand-in built without busybox): building it again"
+  elif [ "${GLINT_OFFLINE:-}" != "1" ] && try_pull "$tag"; then
     log "pulled $tag"
     return 0
   fi
+  # Checked here: a failure inside new_root's command substitution would not stop the build.
+  ensure_debian_package busybox busybox-static
   "$builder"
+  has_shell "$tag" || { log "$tag was built but has no working shell"; exit 1; }
 }
 
 targets=("$@")

@@ -1,3 +1,4 @@
+export { ContainerDeaths, type ContainerEvent } from './container-deaths.ts';
 export {
   BACKOFF_CAP_MS,
   BACKOFF_FACTOR,

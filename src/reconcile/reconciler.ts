@@ -3,6 +3,7 @@ import { GlintError } from '../errors/index.ts';
 import { type AppRecord, type DeploymentRecord, type Release, StateErrorCode } from '../etcd/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { DeploymentRequest, RuntimeInstance } from '../rollout/index.ts';
+import { ContainerDeaths, type ContainerEvent } from './container-deaths.ts';
 import { type CrashBackoff, nextBackoff } from './crash-backoff.ts';
 import {
   type AppObservation,
@@ -78,8 +79,7 @@ export class Reconciler {
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #pending = new Set<string>();
   readonly #healFailed = new Map<string, string>();
-  /** What the engine's events said of containers: they died (and why), before a list shows it. */
-  readonly #deaths = new Map<string, { exit: string; oom: boolean }>();
+  readonly #deaths = new ContainerDeaths();
   #full = false;
   #periodic: NodeJS.Timeout | undefined;
   #batch: NodeJS.Timeout | undefined;
@@ -118,24 +118,9 @@ export class Reconciler {
     }, EVENT_BATCH_MS);
   }
 
-  /**
-   * An engine event of one of glint's containers. Docker sends `die` before its container list
-   * shows the container stopped, and a list never says "out of memory": both are kept here.
-   */
-  noteEvent(e: {
-    kind: string;
-    containerId: string;
-    app?: string | undefined;
-    exitCode?: number | undefined;
-  }): void {
-    const known = this.#deaths.get(e.containerId);
-    if (e.kind === 'oom') this.#deaths.set(e.containerId, { exit: known?.exit ?? 'killed', oom: true });
-    else if (e.kind === 'die')
-      this.#deaths.set(e.containerId, {
-        exit: e.exitCode === undefined ? 'exited' : `exited with code ${e.exitCode}`,
-        oom: known?.oom ?? false,
-      });
-    else if (e.kind === 'destroy') this.#deaths.delete(e.containerId);
+  /** An engine event of one of glint's containers: its app gets a pass now. */
+  noteEvent(e: ContainerEvent): void {
+    this.#deaths.note(e);
     this.poke(e.app);
   }
 
@@ -154,10 +139,7 @@ export class Reconciler {
   async pass(app?: string): Promise<ReconcileAction[]> {
     const started = performance.now();
     const containers = await this.deps.list(app);
-    if (app === undefined) {
-      const present = new Set(containers.map((c) => c.containerId));
-      for (const id of this.#deaths.keys()) if (!present.has(id)) this.#deaths.delete(id);
-    }
+    if (app === undefined) this.#deaths.keepOnly(containers.map((c) => c.containerId));
     const byApp = new Map<string, RuntimeInstance[]>();
     for (const name of app === undefined ? Object.keys(this.deps.apps()) : [app]) byApp.set(name, []);
     for (const c of containers) {
@@ -207,18 +189,8 @@ export class Reconciler {
       });
   }
 
-  /** The list's view, corrected by what the engine's events already said. */
-  #withDeaths(containers: RuntimeInstance[]): RuntimeInstance[] {
-    return containers.map((c) => {
-      const death = this.#deaths.get(c.containerId);
-      if (!death) return c;
-      const exit = death.oom ? `killed: out of memory (${c.exit ?? death.exit})` : (c.exit ?? death.exit);
-      return { ...c, running: false, exit };
-    });
-  }
-
   async #observe(app: string, listed: RuntimeInstance[]): Promise<AppObservation> {
-    const containers = this.#withDeaths(listed);
+    const containers = this.#deaths.apply(listed);
     const config = this.deps.apps()[app];
     const declared = config !== undefined;
     const [found, active] = await Promise.all([

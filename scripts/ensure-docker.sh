@@ -22,8 +22,10 @@ log "starting dockerd"
 mkdir -p /var/log
 # Detached: its own session (setsid -f), so no terminal, no Ctrl-C on `npm start` and no hangup
 # reaches it, and no inherited stdin/stdout, so no caller waits on it. The engine outlives the
-# command that started it, like the stack on it.
-setsid -f dockerd </dev/null >>/var/log/glint-dockerd.log 2>&1
+# command that started it, like the stack on it. TMPDIR is the system's: runc writes each
+# `docker exec`'s process spec there, and a caller's TMPDIR (a test run's scratch folder, removed
+# when the run ends) would break every exec after it with "runc-process...: no such file".
+setsid -f env TMPDIR=/tmp dockerd </dev/null >>/var/log/glint-dockerd.log 2>&1
 for _ in $(seq 1 120); do
   if docker info >/dev/null 2>&1; then log "engine ready"; exit 0; fi
   sleep 0.5

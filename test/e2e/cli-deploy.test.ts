@@ -59,6 +59,8 @@ function declaration(apiPort: number): GlintConfigInput {
           stopTimeout: '3s',
         },
         routing: { frontendPort },
+        // A failing env is put in etcd for the next deploy to pick up, not rolled out by itself.
+        onConfigChange: 'none',
       },
     },
   };

@@ -21,19 +21,13 @@ import { startEtcd } from '../test/support/etcd-container.ts';
 import { freePort } from '../test/support/free-port.ts';
 import { type LoadSummary, startLoad } from '../test/support/http-load.ts';
 import { waitFor } from '../test/support/wait-for.ts';
+import { benchArg, prepareBenchRun } from './support/bench-run.ts';
 
 const SUITE = 'bench-api-latency';
-process.env.GLINT_TEST_RUN ??= `bench-${randomUUID().slice(0, 8)}`;
-process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
-process.env.TESTCONTAINERS_HOST_OVERRIDE = '127.0.0.1';
-
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? (process.argv[i + 1] ?? fallback) : fallback;
-};
-const RATE = Number(arg('rate', '1000'));
-const SECONDS = Number(arg('seconds', '10'));
-const APPS = Number(arg('apps', '100'));
+prepareBenchRun();
+const RATE = Number(benchArg('rate', '1000'));
+const SECONDS = Number(benchArg('seconds', '10'));
+const APPS = Number(benchArg('apps', '100'));
 const DEPLOYMENTS_PER_APP = 5;
 const TOKEN = `bench-${randomUUID()}`;
 

@@ -8,27 +8,20 @@
  *
  *   npx tsx bench/daemon-memory.ts [--instances 100] [--seconds 60] [--kills 3] [--node-options '...']
  */
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { startDaemonStack } from '../test/support/daemon-stack.ts';
 import { testLabels } from '../test/support/labels.ts';
 import { waitFor } from '../test/support/wait-for.ts';
+import { benchArg, prepareBenchRun } from './support/bench-run.ts';
 
 const SUITE = 'bench-daemon-memory';
-process.env.GLINT_TEST_RUN ??= `bench-${randomUUID().slice(0, 8)}`;
-process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
-process.env.TESTCONTAINERS_HOST_OVERRIDE = '127.0.0.1';
-
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? (process.argv[i + 1] ?? fallback) : fallback;
-};
-const INSTANCES = Number(arg('instances', '100'));
-const SECONDS = Number(arg('seconds', '60'));
-const KILLS = Number(arg('kills', '3'));
-const NODE_OPTIONS = arg('node-options', '');
+prepareBenchRun();
+const INSTANCES = Number(benchArg('instances', '100'));
+const SECONDS = Number(benchArg('seconds', '60'));
+const KILLS = Number(benchArg('kills', '3'));
+const NODE_OPTIONS = benchArg('node-options', '');
 const APP = 'membench';
 const docker = new Docker();
 

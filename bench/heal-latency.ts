@@ -10,25 +10,18 @@
  *
  *   npx tsx bench/heal-latency.ts [--kills 5] [--instances 3] [--min-healthy 500ms]
  */
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { type DaemonStack, startDaemonStack } from '../test/support/daemon-stack.ts';
 import { testLabels } from '../test/support/labels.ts';
 import { waitFor } from '../test/support/wait-for.ts';
+import { benchArg, prepareBenchRun } from './support/bench-run.ts';
 
 const SUITE = 'bench-heal-latency';
-process.env.GLINT_TEST_RUN ??= `bench-${randomUUID().slice(0, 8)}`;
-process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
-process.env.TESTCONTAINERS_HOST_OVERRIDE = '127.0.0.1';
-
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? (process.argv[i + 1] ?? fallback) : fallback;
-};
-const KILLS = Number(arg('kills', '5'));
-const INSTANCES = Number(arg('instances', '3'));
-const MIN_HEALTHY = arg('min-healthy', '500ms');
+prepareBenchRun();
+const KILLS = Number(benchArg('kills', '5'));
+const INSTANCES = Number(benchArg('instances', '3'));
+const MIN_HEALTHY = benchArg('min-healthy', '500ms');
 const APP = 'healbench';
 const docker = new Docker();
 

@@ -11,7 +11,6 @@
  *
  *   npx tsx bench/reconcile-pass.ts [--containers 500] [--apps 10] [--passes 20]
  */
-import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
 import { validateConfig } from '../src/config/index.ts';
 import { DockerEngine, DockerNodes } from '../src/docker/index.ts';
@@ -21,19 +20,13 @@ import { type ReconcileAction, Reconciler } from '../src/reconcile/index.ts';
 import { removeTestContainers } from '../test/support/cleanup.ts';
 import { startEtcd } from '../test/support/etcd-container.ts';
 import { testLabels } from '../test/support/labels.ts';
+import { benchArg, prepareBenchRun } from './support/bench-run.ts';
 
 const SUITE = 'bench-reconcile-pass';
-process.env.GLINT_TEST_RUN ??= `bench-${randomUUID().slice(0, 8)}`;
-process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
-process.env.TESTCONTAINERS_HOST_OVERRIDE = '127.0.0.1';
-
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? (process.argv[i + 1] ?? fallback) : fallback;
-};
-const CONTAINERS = Number(arg('containers', '500'));
-const APPS = Number(arg('apps', '10'));
-const PASSES = Number(arg('passes', '20'));
+prepareBenchRun();
+const CONTAINERS = Number(benchArg('containers', '500'));
+const APPS = Number(benchArg('apps', '10'));
+const PASSES = Number(benchArg('passes', '20'));
 const SPEC = 'bench-spec';
 // A small image with a sleep (busybox's, in the offline stand-in).
 const IMAGE = 'registry:2';

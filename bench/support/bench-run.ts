@@ -1,0 +1,17 @@
+import { randomUUID } from 'node:crypto';
+
+/**
+ * What every bench against real containers sets first: a run id its containers are labelled
+ * (and removed) by, and testcontainers without its reaper, reaching containers on loopback.
+ */
+export function prepareBenchRun(): void {
+  process.env.GLINT_TEST_RUN ??= `bench-${randomUUID().slice(0, 8)}`;
+  process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+  process.env.TESTCONTAINERS_HOST_OVERRIDE = '127.0.0.1';
+}
+
+/** The value after `--name` on the command line, or `fallback`. */
+export function benchArg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+}

@@ -110,3 +110,25 @@ export function diffMirrors(before: Mirror, after: Mirror): string[] {
   for (const key of before.keys()) if (!after.has(key)) changed.add(key);
   return [...changed].sort();
 }
+
+/**
+ * The app's env inputs (shared config, its config and secrets, services whose instances it
+ * reads) written after `revision`, oldest first: what changed since a release read its env,
+ * so a change nobody watched can still be named. Deleted keys left no trace and are not named.
+ */
+export function inputsChangedSince(
+  keys: EtcdKeys,
+  mirror: Mirror,
+  app: WatchedApp,
+  revision: number,
+): KeyValue[] {
+  const services = servicesReferencedBy(keys, mirror, app);
+  const isInput = (key: string) =>
+    key.startsWith(keys.configPrefix(SHARED_CONFIG)) ||
+    key.startsWith(keys.configPrefix(app.name)) ||
+    key.startsWith(keys.secretsPrefix(app.name)) ||
+    [...services].some((s) => key.startsWith(keys.servicesPrefix(s)));
+  return [...mirror.values()]
+    .filter((kv) => kv.modRevision > revision && isInput(kv.key))
+    .sort((a, b) => a.modRevision - b.modRevision || (a.key < b.key ? -1 : 1));
+}

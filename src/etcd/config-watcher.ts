@@ -7,6 +7,7 @@ import {
   appsAffectedBy,
   type ConfigChangeReason,
   diffMirrors,
+  inputsChangedSince,
   type Mirror,
   servicesReferencedBy,
   snapshotFromMirror,
@@ -103,6 +104,16 @@ export class ConfigWatcher extends EventEmitter<WatcherEvents> {
   /** The fingerprint of the app's env as last resolved (at start, or at its last change). */
   fingerprintOf(app: string): string | undefined {
     return this.#fingerprints.get(app);
+  }
+
+  /**
+   * The app's env inputs written after `revision` (a release's read revision), by key, with the
+   * newest one's revision: how a change made while no one watched is named.
+   */
+  changedSince(app: string, revision: number): { keys: string[]; revision: number } {
+    const watched = this.#apps.find((a) => a.name === app);
+    const changed = watched ? inputsChangedSince(this.#client.keys, this.#mirror, watched, revision) : [];
+    return { keys: changed.map((kv) => kv.key), revision: changed.at(-1)?.modRevision ?? this.#revision };
   }
 
   /** The newest etcd revision this watcher has seen. */

@@ -110,10 +110,9 @@ export class ConfigRollouts {
   }
 
   #changed(event: ConfigChangeEvent): Promise<void> {
-    const prefix = `${this.#deps.etcd.keys.prefix}/`;
     const trigger: DeploymentTrigger = {
       source: 'etcd',
-      keys: event.keys.map((k) => (k.startsWith(prefix) ? k.slice(prefix.length) : k)),
+      keys: event.keys.map((k) => this.#relative(k)),
       revision: event.revision,
       reasons: event.reasons,
     };
@@ -121,6 +120,12 @@ export class ConfigRollouts {
       ? { fingerprint: event.fingerprint }
       : { error: event.error?.message ?? 'unknown error' };
     return this.#serial.run(event.app, () => this.#handle(event.app, { trigger, wanted }));
+  }
+
+  /** A key as records show it: without the installation's prefix. */
+  #relative(key: string): string {
+    const prefix = `${this.#deps.etcd.keys.prefix}/`;
+    return key.startsWith(prefix) ? key.slice(prefix.length) : key;
   }
 
   /**
@@ -132,15 +137,16 @@ export class ConfigRollouts {
     const watcher = this.#watcher;
     const wanted = watcher?.fingerprintOf(app);
     if (!watcher || !wanted || this.#deps.apps()[app]?.onConfigChange !== 'rotate') return;
-    const running = (await this.#deps.store.getApp(app))?.record.current?.env.fingerprint;
+    const running = (await this.#deps.store.getApp(app))?.record.current?.env;
     // No release yet: the app's first deployment reads the env itself.
-    if (!running || running === wanted) return;
+    if (!running || running.fingerprint === wanted) return;
     const [newest] = await this.#deps.store.listDeployments(app, { limit: 1 });
     if (newest?.to.env.fingerprint === wanted) return;
+    const changed = watcher.changedSince(app, running.readRevision);
     const trigger: DeploymentTrigger = {
       source: 'etcd',
-      keys: [],
-      revision: watcher.revision,
+      keys: changed.keys.map((k) => this.#relative(k)),
+      revision: changed.revision,
       reasons: ['resync'],
     };
     await this.#handle(app, { trigger, wanted: { fingerprint: wanted } });
@@ -265,9 +271,11 @@ export class ConfigRollouts {
 }
 
 function causeOf(trigger: DeploymentTrigger): string {
+  const unwatched = trigger.reasons.includes('resync');
   if (trigger.keys.length === 0)
     return `config in etcd changed while no daemon watched (revision ${trigger.revision})`;
   const keys = trigger.keys.slice(0, KEYS_IN_CAUSE).join(', ');
   const more = trigger.keys.length > KEYS_IN_CAUSE ? ` and ${trigger.keys.length - KEYS_IN_CAUSE} more` : '';
-  return `config change in etcd at revision ${trigger.revision}: ${keys}${more}`;
+  const when = unwatched ? ' while no daemon watched' : '';
+  return `config change in etcd${when} at revision ${trigger.revision}: ${keys}${more}`;
 }

@@ -7,6 +7,8 @@ export type DriftInput = {
   targetSpec: string;
   /** The declaration's version changed since it was last applied. */
   versionChanged: boolean;
+  /** The env to run (declared env, etcd config, secrets) differs from the current release's. */
+  envChanged?: boolean;
   /** What the last successful deployment made current, and with how many instances. */
   current?: { specHash: string; instances?: number | undefined } | undefined;
   /** Running containers of the app and their spec hashes. */
@@ -26,7 +28,13 @@ export function declarationDrift(d: DriftInput): Drift {
   if (d.current.specHash !== d.targetSpec)
     return d.versionChanged
       ? { kind: 'deploy', why: 'the declared version changed' }
-      : { kind: 'config', why: 'the declared env, resources or health changed' };
+      : {
+          kind: 'config',
+          // A daemon that was not leading missed the etcd change: say so, not "declared".
+          why: d.envChanged
+            ? 'the env changed (in etcd or in the declaration)'
+            : 'the declared resources or health changed',
+        };
   if (d.current.instances !== undefined && d.current.instances !== d.instances)
     return { kind: 'scale', why: `instances ${d.current.instances} → ${d.instances}` };
   const matching = d.running.filter((r) => r.specHash === d.targetSpec).length;

@@ -62,6 +62,7 @@ async function enforceApp(deps: DeclarationDeps, app: string, config: AppConfig)
     instances,
     targetSpec: target.specHash,
     versionChanged,
+    envChanged: current !== undefined && current.env.fingerprint !== target.env.fingerprint,
     current: current ? { specHash: current.specHash, instances: record?.instances } : undefined,
     running,
   });

@@ -79,7 +79,8 @@ async function get(path: string): Promise<any> {
 const appState = () => get(`/v1/apps/${APP}`);
 
 const withOutput = (err: Error) => {
-  throw new Error(`${err.message}; daemon output: ${daemon.output().slice(-3000)}`);
+  const second = follower ? `; second daemon output: ${follower.output().slice(-3000)}` : '';
+  throw new Error(`${err.message}; daemon output: ${daemon.output().slice(-3000)}${second}`);
 };
 
 /** The deployment the daemon started for a change put at or after `since`, once it ended. */
@@ -323,6 +324,14 @@ describe('a config change in etcd, rolled out by a real daemon', () => {
     await waitFor(async () => ((await readReadiness(second.apiUrl)).body.isLeader ? true : undefined), {
       timeoutMs: 60_000,
       what: 'the second daemon to lead',
+    });
+    // A new leader first brings apps to their declaration, then watches etcd; a change put
+    // before it enforced would be rolled out as declaration drift, not as this config change.
+    await waitFor(() => (second.output().includes(`"app":"${APP}","action":`) ? true : undefined), {
+      timeoutMs: 60_000,
+      what: 'the second daemon to enforce the declaration',
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}; follower output: ${second.output().slice(-2000)}`);
     });
     const traffic = load();
     // biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field in the tests

@@ -225,8 +225,9 @@ describe('config changes in etcd rolled out as config deployments', () => {
       async () => (await configDeployments()).find((d) => d.trigger && d.trigger.revision >= since),
       { what: 'a config deployment for the missed change', timeoutMs: 30_000 },
     );
-    expect(started.trigger).toMatchObject({ keys: [], reasons: ['resync'] });
-    expect(started.cause).toContain('while no daemon watched');
+    // Named from the keys written after the running release read its env.
+    expect(started.trigger).toMatchObject({ keys: [`config/${APP}/GREETING`], reasons: ['resync'] });
+    expect(started.cause).toContain(`while no daemon watched at revision ${started.trigger?.revision}`);
     const done = await stack.finished(APP, started.id);
     expect(done.state).toBe('succeeded');
     for (const c of await runningEnvs()) expect(c.env.GREETING).toBe('offline');

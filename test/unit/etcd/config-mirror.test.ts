@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   appsAffectedBy,
   diffMirrors,
+  inputsChangedSince,
   type Mirror,
   servicesReferencedBy,
   type WatchedApp,
@@ -116,5 +117,44 @@ describe('diffMirrors', () => {
       ['/d', kv('/d', '1', 9)],
     ]);
     expect(diffMirrors(before, after)).toEqual(['/b', '/c', '/d']);
+  });
+});
+
+describe('inputsChangedSince', () => {
+  const at = (entries: KeyValue[]): Mirror => new Map(entries.map((e) => [e.key, e]));
+  const state = at([
+    kv('/glint/config/_shared/LOG', 'info', 3),
+    kv('/glint/config/worker/Q', '{{service:db.instances}}', 4),
+    kv('/glint/config/worker/OLD', 'x', 2),
+    kv('/glint/secrets/worker/TOKEN', 's', 7),
+    kv('/glint/services/db/db-1', '{"host":"127.0.0.1","port":1}', 9),
+    kv('/glint/config/web/X', '2', 8),
+    kv('/glint/secrets/web/T', 's', 10),
+    kv('/glint/services/cache/c-1', '{"host":"127.0.0.1","port":2}', 11),
+  ]);
+  const names = (app: WatchedApp, revision: number) =>
+    inputsChangedSince(keys, state, app, revision).map((k) => k.key);
+
+  it.each([
+    {
+      name: 'shared config, own config and secrets, and a read service, oldest first',
+      app: { name: 'worker' },
+      since: 2,
+      want: [
+        '/glint/config/_shared/LOG',
+        '/glint/config/worker/Q',
+        '/glint/secrets/worker/TOKEN',
+        '/glint/services/db/db-1',
+      ],
+    },
+    { name: 'nothing newer than the release read', app: { name: 'worker' }, since: 11, want: [] },
+    {
+      name: "another app's config, secrets and unread services are not its inputs",
+      app: { name: 'web' },
+      since: 7,
+      want: ['/glint/config/web/X', '/glint/secrets/web/T'],
+    },
+  ])('$name', ({ app, since, want }) => {
+    expect(names(app, since)).toEqual(want);
   });
 });

@@ -33,4 +33,11 @@ describe('declarationDrift', () => {
   it.each(rows)('$name', ({ input, want }) => {
     expect(declarationDrift({ ...base, ...input })?.kind).toBe(want);
   });
+
+  it.each([
+    { envChanged: true, why: 'the env changed (in etcd or in the declaration)' },
+    { envChanged: false, why: 'the declared resources or health changed' },
+  ])('a config rollout says whether the env changed ($envChanged)', ({ envChanged, why }) => {
+    expect(declarationDrift({ ...base, targetSpec: 'b', envChanged })?.why).toBe(why);
+  });
 });

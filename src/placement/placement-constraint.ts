@@ -11,7 +11,7 @@ export const NAME_LABEL = 'name';
 
 export const CONSTRAINT_SYNTAX = "'key=value' or 'key!=value', e.g. 'zone=eu-1' or 'disk!=hdd'";
 
-const CONSTRAINT = /^([A-Za-z0-9](?:[A-Za-z0-9._/-]*[A-Za-z0-9])?)(!=|=)(\S+)$/;
+const CONSTRAINT = /^([A-Za-z0-9](?:[A-Za-z0-9._/-]*[A-Za-z0-9])?)(!=|=)([^\s=]\S*)$/;
 
 /** The parsed constraint, or undefined when the text is not in the grammar. */
 export function parseConstraint(text: string): PlacementConstraint | undefined {

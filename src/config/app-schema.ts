@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { CONSTRAINT_SYNTAX, parseConstraint } from '../placement/index.ts';
+import { endpointLabelKey } from './docker-schema.ts';
 import { budget, byteSize, cronExpression, duration, port, timezone } from './field-types.ts';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -113,6 +115,20 @@ export const securitySchema = z.strictObject({
     .optional(),
 });
 
+/** Which Docker endpoints the app's instances may run on, and how they spread over them. */
+export const placementSchema = z.strictObject({
+  /** Each must hold on an endpoint's labels (or `name`), e.g. ['zone!=eu-2', 'disk=ssd']. */
+  constraints: z
+    .array(
+      z.string().refine((text) => parseConstraint(text) !== undefined, {
+        error: (issue) => `'${String(issue.input)}' is not a constraint; write ${CONSTRAINT_SYNTAX}`,
+      }),
+    )
+    .default([]),
+  /** An endpoint label whose values get the app's instances evenly, e.g. 'zone'. */
+  spread: endpointLabelKey.optional(),
+});
+
 export const appSchema = z.strictObject({
   /** Repository without tag or digest; the version is chosen per deploy. */
   image: z
@@ -173,9 +189,11 @@ export const appSchema = z.strictObject({
   rotation: rotationSchema.prefault({}),
   routing: routingSchema.prefault({}),
   security: securitySchema.optional(),
+  placement: placementSchema.prefault({}),
 });
 
 export type AppConfig = z.output<typeof appSchema>;
 export type AppConfigInput = z.input<typeof appSchema>;
 export type HealthConfig = AppConfig['health'];
 export type StrategyConfig = AppConfig['strategy'];
+export type PlacementConfig = AppConfig['placement'];

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { constraintMismatch, type LabelledEngine, parseConstraint } from '../placement/index.ts';
 import type { AppConfig } from './app-schema.ts';
 import {
   findServiceReferences,
@@ -13,6 +14,7 @@ type Draft = {
   apps: Record<string, AppConfig>;
   api: { listen: string };
   haproxy: { sharedFrontend?: string | undefined };
+  docker: { endpoints: readonly LabelledEngine[] };
 };
 
 type Path = readonly (string | number)[];
@@ -27,7 +29,7 @@ type Report = (involves: Path[], issue: { path: Path; message: string }) => void
 
 /**
  * Rules that span fields or apps: impossible strategies, health timing, port and host clashes,
- * service references in static env.
+ * service references in static env, placements no endpoint can take.
  */
 export function checkApps(config: Draft, ctx: z.RefinementCtx): void {
   const report = reporterFor(ctx);
@@ -44,6 +46,7 @@ export function checkApps(config: Draft, ctx: z.RefinementCtx): void {
     checkStrategy(app, at, report);
     checkTiming(app, at, report);
     checkServiceReferences(app, at, frontends, report);
+    checkPlacement(name, app, at, config.docker.endpoints, report);
 
     const frontendPort = app.routing.frontendPort;
     if (frontendPort !== undefined) {
@@ -157,6 +160,46 @@ function checkServiceReferences(app: AppConfig, at: At, frontends: ServiceFronte
       if (problem) report([path, theirs], { path, message: problem });
     }
   }
+}
+
+/**
+ * An app whose constraints no endpoint meets could never start an instance; a spread label no
+ * endpoint has is a typo (every instance would land in the one group of unlabelled endpoints).
+ */
+function checkPlacement(
+  name: string,
+  app: AppConfig,
+  at: At,
+  endpoints: readonly LabelledEngine[],
+  report: Report,
+) {
+  const constraints = app.placement.constraints.map(parseConstraint);
+  if (constraints.some((c) => c === undefined)) return;
+  const path = at('placement', 'constraints');
+  const fits = endpoints.some((e) => constraints.every((c) => constraintMismatch(e, c!) === undefined));
+  if (!fits && endpoints.length > 0) {
+    const why = endpoints.map((e) => {
+      const misses = constraints.map((c) => constraintMismatch(e, c!)).filter((m) => m !== undefined);
+      return `${e.name} ${misses.join(' and ')} (labels: ${labelList(e)})`;
+    });
+    report([path, ['docker', 'endpoints']], {
+      path,
+      message: `no docker endpoint meets the constraints of app ${name}: ${why.join('; ')}; change the constraints or the endpoints' labels`,
+    });
+  }
+  const spread = app.placement.spread;
+  if (spread !== undefined && !endpoints.some((e) => Object.hasOwn(e.labels, spread))) {
+    const spreadPath = at('placement', 'spread');
+    report([spreadPath, ['docker', 'endpoints']], {
+      path: spreadPath,
+      message: `no docker endpoint has the label '${spread}' to spread over (${endpoints.map((e) => `${e.name}: ${labelList(e)}`).join('; ')}); label the endpoints or fix the key`,
+    });
+  }
+}
+
+function labelList(e: LabelledEngine): string {
+  const pairs = Object.entries(e.labels).map(([k, v]) => `${k}=${v}`);
+  return pairs.length > 0 ? pairs.join(', ') : 'none';
 }
 
 function reporterFor(ctx: z.RefinementCtx): Report {

@@ -1,42 +1,16 @@
 import { z } from 'zod';
 import { appSchema } from './app-schema.ts';
 import { checkApps } from './check-apps.ts';
+import { dockerSchema } from './docker-schema.ts';
 import { duration, listenAddress, secretSource } from './field-types.ts';
 import { defaultHaproxyRunDir } from './haproxy-run-dir.ts';
 
 const APP_NAME = /^[a-z][a-z0-9-]{0,39}$/;
 const REGISTRY_HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$/;
 
-export const dockerEndpointSchema = z
-  .strictObject({
-    name: z.string().regex(/^[a-z0-9-]+$/, 'endpoint names are lowercase letters, digits and -'),
-    socketPath: z.string().optional(),
-    /** tcp endpoint of a remote engine, e.g. "http://10.0.0.5:2375". */
-    url: z.url().optional(),
-    /** The address instances publish their ports on, and HAProxy reaches them at. */
-    hostIp: z.ipv4().default('127.0.0.1'),
-    /**
-     * The address this engine's containers reach HAProxy at (they know it as `glint-lb`).
-     * Unset: read from the engine at start (its default bridge network's gateway), which is
-     * right when HAProxy runs on the engine's own machine.
-     */
-    serviceAddress: z
-      .ipv4()
-      .refine((ip) => !ip.startsWith('127.'), {
-        message:
-          "a 127.x address is each container's own loopback; use an address of HAProxy's machine that containers reach, e.g. the docker0 gateway '172.17.0.1'",
-      })
-      .optional(),
-  })
-  .refine((e) => !(e.socketPath && e.url), { message: 'set either socketPath or url, not both' });
-
 export const configSchema = z
   .strictObject({
-    docker: z
-      .strictObject({
-        endpoints: z.array(dockerEndpointSchema).min(1, 'declare at least one Docker endpoint'),
-      })
-      .prefault({ endpoints: [{ name: 'local', socketPath: '/var/run/docker.sock' }] }),
+    docker: dockerSchema,
     etcd: z
       .strictObject({
         endpoints: z.array(z.url({ error: "expected an URL such as 'http://127.0.0.1:2379'" })).min(1),

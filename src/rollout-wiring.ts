@@ -1,10 +1,11 @@
-import type { GlintConfig } from './config/index.ts';
-import { readRegistryAccess } from './config/index.ts';
+import type { DockerEndpoint, EngineAccess, GlintConfig } from './config/index.ts';
+import { readEngineAccess, readRegistryAccess } from './config/index.ts';
 import {
   DEFAULT_BRIDGE_GATEWAY,
   DockerEngine,
   DockerNodes,
   discoverServiceAddress,
+  type EngineConnection,
   RegistryAuthenticator,
   RegistryClient,
 } from './docker/index.ts';
@@ -15,16 +16,39 @@ import type { HaproxyLoadBalancer } from './lb/index.ts';
 import type { Logger } from './log/index.ts';
 import { AppReleases, ConfigRollouts, RolloutEngine } from './rollout/index.ts';
 
-type Endpoint = GlintConfig['docker']['endpoints'][number];
+/** What building an engine reads of an endpoint; the rest of the declaration is placement's. */
+type Endpoint = Pick<DockerEndpoint, 'name' | 'socketPath' | 'url' | 'tls' | 'serviceAddress'> & {
+  insecure?: boolean | undefined;
+};
 
+/** The engine of a declared endpoint; its TLS files are read (or its ssh-agent found) now. */
 export function engineFor(endpoint: Endpoint): DockerEngine {
-  if (!endpoint.url) return new DockerEngine({ socketPath: endpoint.socketPath ?? '/var/run/docker.sock' });
+  return new DockerEngine(engineConnectionOf(endpoint, readEngineAccess(endpoint)));
+}
+
+/**
+ * How an endpoint's URL becomes an engine connection: tcp:// and https:// with `tls` speak
+ * mutual TLS (the CA checks the engine, the certificate and key prove glint); tcp:// declared
+ * `insecure` speaks plain HTTP, https:// declared `insecure` TLS without a client certificate;
+ * http:// is plain HTTP; ssh:// runs `docker system dial-stdio` as the URL's user, port 22
+ * unless given. Without a URL, the socket (default /var/run/docker.sock).
+ */
+export function engineConnectionOf(endpoint: Endpoint, access: EngineAccess): EngineConnection {
+  if (!endpoint.url) return { socketPath: endpoint.socketPath ?? '/var/run/docker.sock' };
   const url = new URL(endpoint.url);
-  return new DockerEngine({
-    host: url.hostname,
-    port: Number(url.port || 2375),
-    protocol: url.protocol === 'https:' ? 'https' : 'http',
-  });
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (url.protocol === 'ssh:')
+    return {
+      protocol: 'ssh',
+      host,
+      port: Number(url.port || 22),
+      username: decodeURIComponent(url.username),
+      ...(access.sshAgent ? { sshAgent: access.sshAgent } : {}),
+    };
+  const port = Number(url.port || (url.protocol === 'http:' ? 2375 : 2376));
+  if (access.tls) return { protocol: 'https', host, port, ...access.tls };
+  const plain = url.protocol === 'http:' || (url.protocol === 'tcp:' && endpoint.insecure);
+  return { protocol: plain ? 'http' : 'https', host, port };
 }
 
 /**

@@ -1,11 +1,18 @@
 import Dockerode from 'dockerode';
 
-/** Where the engine listens. Defaults to DOCKER_HOST semantics of dockerode (the local socket). */
+/** Where the engine listens and how glint proves who it is. Unset: the local socket. */
 export type EngineConnection = {
   socketPath?: string;
   host?: string;
   port?: number;
-  protocol?: 'http' | 'https';
+  protocol?: 'http' | 'https' | 'ssh';
+  /** https: the CA the engine's certificate must chain to, and glint's client certificate. */
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  /** ssh: the remote user, and the ssh-agent socket holding that user's key. */
+  username?: string;
+  sshAgent?: string;
 };
 
 const clients = new WeakMap<DockerEngine, Dockerode>();
@@ -19,9 +26,8 @@ export class DockerEngine {
   readonly description: string;
 
   constructor(connection: EngineConnection = {}) {
-    clients.set(this, new Dockerode(connection));
-    this.description =
-      connection.socketPath ?? (connection.host ? `${connection.host}:${connection.port}` : 'default');
+    clients.set(this, new Dockerode(dockerodeOptions(connection)));
+    this.description = describe(connection);
   }
 
   /** Resolves when the engine answers. */
@@ -29,6 +35,22 @@ export class DockerEngine {
     const ping = dockerodeOf(this).ping as unknown as (opts: object) => Promise<unknown>;
     await ping.call(dockerodeOf(this), { abortSignal: signal });
   }
+}
+
+/**
+ * docker-modem dials `docker system dial-stdio` over ssh2 for `protocol: 'ssh'`, with
+ * `sshOptions` passed to ssh2's connect (the agent authenticates).
+ */
+function dockerodeOptions(c: EngineConnection): Dockerode.DockerOptions {
+  const { sshAgent, ...rest } = c;
+  return c.protocol === 'ssh' && sshAgent ? { ...rest, sshOptions: { agent: sshAgent } } : rest;
+}
+
+function describe(c: EngineConnection): string {
+  if (c.socketPath) return c.socketPath;
+  if (!c.host) return 'default';
+  if (c.protocol === 'ssh') return `ssh://${c.username}@${c.host}${c.port ? `:${c.port}` : ''}`;
+  return `${c.host}:${c.port}`;
 }
 
 /** Module-internal: the dockerode client of an engine handle. */

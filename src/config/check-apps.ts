@@ -14,7 +14,8 @@ type Draft = {
   apps: Record<string, AppConfig>;
   api: { listen: string };
   haproxy: { sharedFrontend?: string | undefined };
-  docker: { endpoints: readonly LabelledEngine[] };
+  /** Absent or malformed when the docker section failed its own schema. */
+  docker?: { endpoints?: readonly LabelledEngine[] };
 };
 
 type Path = readonly (string | number)[];
@@ -40,13 +41,14 @@ export function checkApps(config: Draft, ctx: z.RefinementCtx): void {
   if (config.haproxy.sharedFrontend)
     ports.set(Number(config.haproxy.sharedFrontend.split(':')[1]), ['haproxy', 'sharedFrontend']);
   const hosts = new Map<string, string>();
+  const endpoints = labelledEndpoints(config.docker?.endpoints);
 
   for (const [name, app] of Object.entries(config.apps)) {
     const at: At = (...rest) => ['apps', name, ...rest];
     checkStrategy(app, at, report);
     checkTiming(app, at, report);
     checkServiceReferences(app, at, frontends, report);
-    checkPlacement(name, app, at, config.docker.endpoints, report);
+    if (endpoints) checkPlacement(name, app, at, endpoints, report);
 
     const frontendPort = app.routing.frontendPort;
     if (frontendPort !== undefined) {
@@ -176,13 +178,18 @@ function checkPlacement(
   const constraints = app.placement.constraints.map(parseConstraint);
   if (constraints.some((c) => c === undefined)) return;
   const path = at('placement', 'constraints');
+  // Only the endpoints' names and labels matter here: a tls mistake does not hide this one.
+  const labelPaths = endpoints.flatMap((_, i) => [
+    ['docker', 'endpoints', i, 'name'],
+    ['docker', 'endpoints', i, 'labels'],
+  ]);
   const fits = endpoints.some((e) => constraints.every((c) => constraintMismatch(e, c!) === undefined));
   if (!fits && endpoints.length > 0) {
     const why = endpoints.map((e) => {
       const misses = constraints.map((c) => constraintMismatch(e, c!)).filter((m) => m !== undefined);
       return `${e.name} ${misses.join(' and ')} (labels: ${labelList(e)})`;
     });
-    report([path, ['docker', 'endpoints']], {
+    report([path, ...labelPaths], {
       path,
       message: `no docker endpoint meets the constraints of app ${name}: ${why.join('; ')}; change the constraints or the endpoints' labels`,
     });
@@ -190,11 +197,23 @@ function checkPlacement(
   const spread = app.placement.spread;
   if (spread !== undefined && !endpoints.some((e) => Object.hasOwn(e.labels, spread))) {
     const spreadPath = at('placement', 'spread');
-    report([spreadPath, ['docker', 'endpoints']], {
+    report([spreadPath, ...labelPaths], {
       path: spreadPath,
       message: `no docker endpoint has the label '${spread}' to spread over (${endpoints.map((e) => `${e.name}: ${labelList(e)}`).join('; ')}); label the endpoints or fix the key`,
     });
   }
+}
+
+/** The endpoints placement can be checked against, or none when one is too broken to read. */
+function labelledEndpoints(endpoints: unknown): readonly LabelledEngine[] | undefined {
+  if (!Array.isArray(endpoints)) return undefined;
+  const readable = (e: unknown): e is LabelledEngine =>
+    typeof e === 'object' &&
+    e !== null &&
+    typeof (e as LabelledEngine).name === 'string' &&
+    typeof (e as LabelledEngine).labels === 'object' &&
+    (e as LabelledEngine).labels !== null;
+  return endpoints.every(readable) ? endpoints : undefined;
 }
 
 function labelList(e: LabelledEngine): string {

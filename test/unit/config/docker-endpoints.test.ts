@@ -219,6 +219,52 @@ const refused: Refused[] = [
 ];
 
 describe('the docker declaration', () => {
+  it.each([
+    {
+      what: 'docker is not an object',
+      change: (c: Draft) => {
+        c.docker = 5;
+      },
+      path: 'docker',
+    },
+    {
+      what: 'endpoints is not a list',
+      change: (c: Draft) => {
+        c.docker.endpoints = 'node-a';
+      },
+      path: 'docker.endpoints',
+    },
+    {
+      what: 'an endpoint is not an object',
+      change: (c: Draft) => {
+        c.docker.endpoints[1] = 'node-b';
+      },
+      path: 'docker.endpoints[1]',
+    },
+    {
+      what: 'labels is not an object',
+      change: (c: Draft) => {
+        c.docker.endpoints[1].labels = 'zone=eu-2';
+      },
+      path: 'docker.endpoints[1].labels',
+    },
+  ])('says only that $what, even with placement rules to check', (row) => {
+    const config = baseConfig();
+    config.apps.web.placement = { constraints: ['zone=eu-2'], spread: 'zone' };
+    row.change(config);
+    expect(issuesOf(config).map((i) => i.path)).toEqual([row.path]);
+  });
+
+  it('still checks placement when an endpoint has a mistake outside its labels', () => {
+    const config = baseConfig();
+    delete config.docker.endpoints[0].tls;
+    config.apps.web.placement = { constraints: ['zone=eu-3'] };
+    expect(issuesOf(config).map((i) => i.path)).toEqual([
+      'docker.endpoints[0].tls',
+      'apps.web.placement.constraints',
+    ]);
+  });
+
   it.each(accepted)('accepts $name', (row) => {
     const config = baseConfig();
     row.change(config);

@@ -164,15 +164,28 @@ describe('a second Docker engine in a network namespace', () => {
 });
 
 describe('two second engines at once', () => {
-  it('get distinct names and subnets, both answer, and stop removes every trace, twice over', async () => {
-    const other = await startSecondEngine({ suite: SUITE, name: 'node-c' });
+  it('get distinct names and subnets, carry a loopback-only registry port in, and stop removes every trace, twice over', async () => {
+    // A registry published on 127.0.0.1 only (the test registry is published on every address):
+    // the relays carry it to the namespace's own 127.0.0.1 as well.
+    let requests = 0;
+    const loopbackOnly: Server = createServer((_req, res) => {
+      requests++;
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => loopbackOnly.listen(0, '127.0.0.1', resolve));
+    const { port } = loopbackOnly.address() as { port: number };
+    const other = await startSecondEngine({ suite: SUITE, name: 'node-c', registryPort: port });
     try {
       expect(other.id).not.toBe(second.id);
       expect(other.hostIp.split('.').slice(0, 3)).not.toEqual(second.hostIp.split('.').slice(0, 3));
-      await expect(other.node.engine.ping()).resolves.toBeUndefined();
       await expect(second.node.engine.ping()).resolves.toBeUndefined();
+      const ref = `127.0.0.1:${port}/absent@sha256:${'0'.repeat(64)}`;
+      // It answers 404 to everything: the pull fails, but only after the engine's requests got here.
+      await expect(pullImage(other.node.engine, ref, { attempts: 1 })).rejects.toThrow();
+      expect(requests).toBeGreaterThan(0);
     } finally {
       await other.stop();
+      await new Promise((resolve) => loopbackOnly.close(resolve));
     }
     expect(existsSync(namespacePath(other.id))).toBe(false);
     expect(existsSync(`/sys/class/net/${other.id}h`)).toBe(false);

@@ -89,6 +89,13 @@ describe('a second Docker engine in a network namespace', () => {
     expect(await versionAt(second.hostIp, launched.port)).toBe('1.0.0');
   });
 
+  it('also pulls with the registry named by the host end of the link', async () => {
+    const port = registry.host.split(':')[1];
+    const ref = `${second.hostSideAddress}:${port}/demo-app@${image.digest}`;
+    await expect(pullImage(second.node.engine, ref)).resolves.toMatchObject({ pulled: true });
+    expect(await isImagePresent(second.node.engine, ref)).toBe(true);
+  });
+
   it("lets the engine's containers reach the host end of the link as glint-lb", async () => {
     const listener: Server = createServer((_req, res) => res.end('host side'));
     await new Promise<void>((resolve) => listener.listen(0, second.hostSideAddress, resolve));

@@ -15,7 +15,7 @@ const run = promisify(execFile);
  * files: namespace, link, data folder, cgroup parent, and the test process that owned them. The
  * folder is on /run, which goes at reboot together with the namespaces and links it describes.
  */
-export const ENGINE_RECORDS_DIR = '/run/glint-test-engines';
+const ENGINE_RECORDS_DIR = '/run/glint-test-engines';
 
 /** The name prefix only this harness uses: namespaces, host links, folders and cgroups. */
 export const ENGINE_NAME_PREFIX = 'gt2-';

@@ -2,7 +2,7 @@
  * A second, real Docker engine on this machine, for tests of glint across several engines: a
  * dockerd of its own in a network namespace of its own, reached over a veth pair on a private
  * /24 (10.213.x.0/24, one no route or address of the machine overlaps, claimed against
- * concurrent runs through its record in ENGINE_RECORDS_DIR). Needs root.
+ * concurrent runs through its record in /run/glint-test-engines). Needs root.
  *
  * - dockerd runs under `nsenter --net` (not `ip netns exec`, which remounts /sys and hides the
  *   cgroup mounts), with `--tls=false` (a plain TCP listener otherwise waits 15 s on purpose),
@@ -25,6 +25,11 @@
  *   containers' processes, all SIGKILLed. The relay stays: it stands for the network.
  * - `cutLink()` is a partition: packets between host and namespace vanish (no reset, no ICMP),
  *   as on a real network; see cutNamespaceLink for why the namespace end is the one taken down.
+ * - Measured here, for glint's timeouts: a Docker call to a killed engine fails at once
+ *   (ECONNREFUSED, a few ms); across a cut link a call on a new connection fails after ~135 s
+ *   (ETIMEDOUT, the kernel's SYN retries), and one on a kept-alive connection (Node's agent keeps
+ *   them) gets no answer for minutes (still none after 400 s: the kernel retransmits for ~15 min).
+ *   After `kill()` and `restart()` the engine lists the killed containers as exited (code 255).
  * - Cleanup: `stop()` removes everything and may be called again; the global setup and teardown
  *   sweep what a crashed run left (sweepSecondEngines).
  */

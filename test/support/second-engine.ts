@@ -103,7 +103,7 @@ export type SecondEngineOptions = {
 };
 
 const ENGINE_PORT = 2375;
-/** Measured on 2 busy cores: a cold start answers in 3–6 s, a restart after a kill in 3–8 s. */
+/** Measured on 2 busy cores: a cold start answers in 3–7 s, a restart after a kill in 3–8 s. */
 const ANSWER_DEADLINE_MS = 90_000;
 
 export async function startSecondEngine(opts: SecondEngineOptions): Promise<SecondEngine> {

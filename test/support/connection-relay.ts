@@ -1,8 +1,11 @@
 import { rmSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 
-/** A unix socket path, or a loopback TCP port (0 asks the kernel for one). */
-export type RelayEndpoint = { path: string } | { port: number };
+/**
+ * A unix socket path, or a TCP port (0 asks the kernel for one) on `host`, loopback unless
+ * given (a test network namespace's address, say).
+ */
+export type RelayEndpoint = { path: string } | { port: number; host?: string };
 
 export type ConnectionRelay = {
   /** Where clients connect: the socket path, or the TCP port actually bound. */
@@ -22,7 +25,8 @@ export type ConnectionRelay = {
 export async function startRelay(target: RelayEndpoint, listen: RelayEndpoint): Promise<ConnectionRelay> {
   const sockets = new Set<Socket>();
   const server = createServer((inbound) => {
-    const outbound = 'path' in target ? connect(target.path) : connect(target.port, '127.0.0.1');
+    const outbound =
+      'path' in target ? connect(target.path) : connect(target.port, target.host ?? '127.0.0.1');
     for (const s of [inbound, outbound]) {
       sockets.add(s);
       s.on('close', () => sockets.delete(s));
@@ -39,13 +43,13 @@ export async function startRelay(target: RelayEndpoint, listen: RelayEndpoint): 
       server.once('error', reject);
       const done = () => {
         const address = server.address();
-        if ('port' in at && typeof address === 'object' && address) at = { port: address.port };
+        if ('port' in at && typeof address === 'object' && address) at = { ...at, port: address.port };
         resolve();
       };
       if ('path' in at) {
         rmSync(at.path, { force: true });
         server.listen(at.path, done);
-      } else server.listen(at.port, '127.0.0.1', done);
+      } else server.listen(at.port, at.host ?? '127.0.0.1', done);
     });
   const stop = () =>
     new Promise<void>((resolve) => {

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { removeTestContainers } from './cleanup.ts';
+import { sweepSecondEngines } from './second-engine-remains.ts';
 
 /**
  * Integration/e2e global setup: a Docker engine must answer, the upstream images must exist
@@ -16,9 +17,13 @@ export default async function setup(): Promise<() => Promise<void>> {
 
   execFileSync('bash', ['scripts/ensure-docker.sh'], { stdio: 'inherit' });
   execFileSync('bash', ['images/standins/build.sh'], { stdio: 'inherit' });
+  // Second engines (test/support/second-engine.ts) whose test process is gone: a crashed run's.
+  await sweepSecondEngines();
 
   const onSignal = (signal: NodeJS.Signals) => {
-    void removeTestContainers({ runId }).finally(() => process.kill(process.pid, signal));
+    void removeTestContainers({ runId })
+      .finally(() => sweepSecondEngines({ runId }).catch((err) => console.error(err)))
+      .finally(() => process.kill(process.pid, signal));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -27,5 +32,6 @@ export default async function setup(): Promise<() => Promise<void>> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await removeTestContainers({ runId });
+    await sweepSecondEngines({ runId });
   };
 }

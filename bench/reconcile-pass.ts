@@ -136,6 +136,7 @@ async function main() {
         watchInstances: () => {},
       },
       servers: async (app) => (names.get(app) ?? []).map((name) => ({ name, state: 'ready' as const })),
+      forgetGone: async () => {},
       retireUndeclared: async () => {},
       logTail: async () => [],
       clock: { now: () => Date.now() },

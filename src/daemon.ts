@@ -6,6 +6,7 @@ import {
   closeApiServer,
   createApi,
   createApiServer,
+  nodeViews,
   type ReadinessCheck,
   TokenTable,
   untilAborted,
@@ -108,6 +109,17 @@ function apiState(
     ready: (app) => reads.ready(app),
     recordsVersion: () => reads.generation(),
     nextRotation: (app) => rotations.nextRun(app),
+    nodes: async () => {
+      const statuses = wiring.health.statuses();
+      const listed = await Promise.all(
+        statuses.map(async (s) => {
+          if (s.state === 'down') return [s.node, undefined] as const;
+          const containers = await wiring.nodes.listOn(s.node).catch(() => undefined);
+          return [s.node, containers] as const;
+        }),
+      );
+      return nodeViews(config().docker.endpoints, statuses, new Map(listed));
+    },
     clock: { now: () => Date.now() },
   };
 }
@@ -295,6 +307,13 @@ async function startInto(
     void rotations.stop();
     void wiring.configRollouts.stop();
     void engine.stop();
+  });
+  // Placement needs each engine's state: the first pings end before this daemon may lead.
+  await wiring.health.start();
+  releases.push(() => wiring.health.stop());
+  wiring.health.on('change', (node, status) => {
+    log.debug({ node, state: status.state }, 'node state changed; reconciling');
+    if (election.isLeader()) reconcile.reconciler.poke();
   });
   // Campaign last: a daemon that leads always serves its API.
   election.start();

@@ -39,6 +39,10 @@ export function wireReconciler(opts: {
     store,
     engine: wiring.engine,
     servers: (app) => opts.lb.servers(app),
+    forgetGone: async (app, instance) => {
+      await opts.lb.remove(app, instance);
+      await wiring.registry.deregister(app, instance);
+    },
     retireUndeclared: async (c) => {
       // Its backend left HAProxy when the declaration dropped it; an unknown one is done.
       await opts.lb

@@ -14,6 +14,7 @@ import type { EtcdClient, LeaderElection, LeaderGuard } from './etcd/index.ts';
 import { EtcdServiceRegistry, EtcdStateStore } from './etcd/index.ts';
 import type { HaproxyLoadBalancer } from './lb/index.ts';
 import type { Logger } from './log/index.ts';
+import { NodeHealth } from './nodes/index.ts';
 import { AppReleases, ConfigRollouts, RolloutEngine } from './rollout/index.ts';
 
 /** What building an engine reads of an endpoint; the rest of the declaration is placement's. */
@@ -117,6 +118,8 @@ function leaderOnly(store: EtcdStateStore, guard: () => LeaderGuard) {
 export type RolloutWiring = {
   engine: RolloutEngine;
   nodes: DockerNodes;
+  /** Pings every engine; started by the daemon before it campaigns, so placement knows them. */
+  health: NodeHealth;
   registry: EtcdServiceRegistry;
   /** Changes of an app's env in etcd rolled out as `config` deployments; the leader starts it. */
   configRollouts: ConfigRollouts;
@@ -134,14 +137,30 @@ export async function wireRollout(opts: {
 }): Promise<RolloutWiring> {
   const config = opts.config();
   const access = await readRegistryAccess(config);
+  // Node health reads the engines through `nodes`, and `nodes` reads each engine's state from it.
+  let health: NodeHealth | undefined;
   const nodes = new DockerNodes(
     config.docker.endpoints.map((e) => ({
       name: e.name,
       engine: engineFor(e),
       hostIp: e.hostIp,
       serviceAddress: opts.serviceAddresses.get(e.name) ?? '',
+      labels: e.labels,
+      capacity: e.capacity,
     })),
-    { credentials: access.credentials, logger: opts.log.child({ component: 'docker' }) },
+    {
+      credentials: access.credentials,
+      logger: opts.log.child({ component: 'docker' }),
+      state: (node) => health?.state(node) ?? 'up',
+    },
+  );
+  health = new NodeHealth(
+    nodes.nodes().map((name) => ({ name, ping: (signal: AbortSignal) => nodes.ping(name, signal) })),
+    {
+      intervalMs: config.docker.pingInterval,
+      downAfterMs: config.docker.nodeDownAfter,
+      log: opts.log.child({ component: 'nodes' }),
+    },
   );
   const registry = new EtcdServiceRegistry(opts.etcd);
   const apps = () => opts.config().apps;
@@ -169,5 +188,5 @@ export async function wireRollout(opts: {
     log: opts.log.child({ component: 'rollout' }),
   });
   const configRollouts = new ConfigRollouts({ etcd: opts.etcd, apps, engine, store, clock, log: opts.log });
-  return { engine, nodes, registry, configRollouts };
+  return { engine, nodes, health, registry, configRollouts };
 }

@@ -41,10 +41,28 @@ export type ApiState = {
    * reason and last log lines); the leader's view, `null` elsewhere.
    */
   healing?: (app: string) => object | null;
+  /** Every declared engine: its state, last contact, labels, and glint's instances there. */
+  nodes?: () => Promise<NodeView[]>;
   clock: { now(): number };
   /**
    * Changes whenever a stored record may have changed (the read cache's generation); while it
    * stays the same, an answer built from the records may be sent again. Undefined: build each.
    */
   recordsVersion?: () => number | undefined;
+};
+
+/** One Docker engine as `GET /v1/nodes` shows it. Times are ISO 8601. */
+export type NodeView = {
+  name: string;
+  /** `up`; `unreachable` (not answering, nothing new placed there); `down` (its instances replaced). */
+  state: 'up' | 'unreachable' | 'down';
+  since: string;
+  lastContact: string | null;
+  lastError?: string;
+  hostIp: string;
+  labels: Record<string, string>;
+  capacity: number | null;
+  /** glint's running instances there, in all and per app; null while the engine is not listed. */
+  instances: number | null;
+  apps: Record<string, number>;
 };

@@ -7,6 +7,7 @@ import { appRoutes } from './app-routes.ts';
 import { authenticate, requireRole } from './authenticate.ts';
 import { deploymentRoutes } from './deployment-routes.ts';
 import { EventStream, type EventStreamOptions } from './event-stream.ts';
+import { nodeRoutes } from './node-routes.ts';
 import { openApiDocument } from './openapi-document.ts';
 import { checkReadiness, type ReadinessCheck } from './readiness.ts';
 import { requestLog } from './request-log.ts';
@@ -73,6 +74,7 @@ export function createApi(deps: ApiDeps): Express {
   });
   app.use(appRoutes(deps.state));
   app.use(deploymentRoutes(deps.state, deps.shutdown));
+  app.use(nodeRoutes(deps.state));
   const stream = new EventStream(deps.state.control.events, deps.events);
   app.get('/v1/events', requireRole('read'), stream.handle);
   deps.shutdown.addEventListener('abort', () => stream.close(), { once: true });

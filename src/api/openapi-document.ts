@@ -89,6 +89,12 @@ function paths(): Record<string, unknown> {
     },
     '/v1/apps/{app}/rollback': { post: start('go back to an earlier version', rollbackBody, 'deploy') },
     '/v1/apps/{app}/scale': { put: start('change the instance count', scaleBody, 'deploy') },
+    '/v1/nodes': {
+      get: {
+        summary: 'the Docker engines: state, last contact, labels and instances',
+        responses: { '200': json('Nodes.'), ...errors(401) },
+      },
+    },
     '/v1/deployments': {
       get: {
         summary: 'recent deployments, newest first',

@@ -139,6 +139,16 @@ export function addRemoteCommands(program: Command, env: RemoteEnv, done: (code:
     );
 
   program
+    .command('nodes')
+    .description('the Docker engines: state, last contact, labels and instances')
+    .action(() =>
+      run(async () => {
+        env.out.write(nodeTable((await api.call<{ nodes: NodeRow[] }>('GET', '/v1/nodes')).nodes));
+        return ExitCode.Ok;
+      })(),
+    );
+
+  program
     .command('events')
     .description('print deployment and step events as they happen (Ctrl-C ends)')
     .option('--app <app>', 'only this app')
@@ -206,6 +216,33 @@ export function appTable(apps: AppRow[]): string {
       a.activeDeployment
         ? `${a.activeDeployment.kind} ${a.activeDeployment.id} ${a.activeDeployment.state}`
         : '-',
+    ]),
+  );
+}
+
+type NodeRow = {
+  name: string;
+  state: string;
+  lastContact: string | null;
+  lastError?: string;
+  hostIp: string;
+  labels: Record<string, string>;
+  capacity: number | null;
+  instances: number | null;
+};
+
+export function nodeTable(nodes: NodeRow[]): string {
+  return table(
+    ['NODE', 'STATE', 'ADDRESS', 'INSTANCES', 'LABELS', 'LAST CONTACT'],
+    nodes.map((n) => [
+      n.name,
+      n.lastError && n.state !== 'up' ? `${n.state} (${n.lastError})` : n.state,
+      n.hostIp,
+      `${n.instances ?? '?'}${n.capacity === null ? '' : `/${n.capacity}`}`,
+      Object.entries(n.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',') || '-',
+      n.lastContact ?? 'never',
     ]),
   );
 }

@@ -1,5 +1,5 @@
 import type Dockerode from 'dockerode';
-import { GlintError } from '../errors/index.ts';
+import { GlintError, TransientError } from '../errors/index.ts';
 import { type HealthCheck, type ProbeResult, runProbe } from '../health/index.ts';
 import type { Logger } from '../log/index.ts';
 import { silentLogger } from '../log/index.ts';
@@ -15,9 +15,23 @@ import type { RegistryCredentials } from './registry-auth.ts';
  * One Docker engine glint places instances on: where its instances publish their ports
  * (`hostIp`) and where its containers reach HAProxy (`serviceAddress`, known to them as `glint-lb`).
  */
-export type DockerNode = { name: string; engine: DockerEngine; hostIp: string; serviceAddress: string };
+export type DockerNode = {
+  name: string;
+  engine: DockerEngine;
+  hostIp: string;
+  serviceAddress: string;
+  /** What placement constraints match (`zone=a`). */
+  labels?: Readonly<Record<string, string>>;
+  /** The most running glint containers (of every app) placed here; unset, no bound. */
+  capacity?: number | undefined;
+};
+
+/** As node health sees an engine; `down` engines' containers count as lost. */
+export type EngineState = 'up' | 'unreachable' | 'down';
 
 type Call = { signal?: AbortSignal };
+
+const LIST_TIMEOUT_MS = 10_000;
 
 /** A glint container from one list call: no inspect per container, so a tick stays cheap. */
 export type NodeContainer = {
@@ -46,6 +60,8 @@ export class DockerNodes {
   readonly #credentials: RegistryCredentials;
   readonly #log: Logger;
   readonly #scope: string[];
+  readonly #state: (node: string) => EngineState;
+  readonly #listTimeoutMs: number;
 
   /**
    * `scope`: labels a container must carry to be listed, beyond glint's own and the app's, so
@@ -54,8 +70,22 @@ export class DockerNodes {
    */
   constructor(
     nodes: DockerNode[],
-    opts: { credentials?: RegistryCredentials; logger?: Logger; scope?: Record<string, string> } = {},
+    opts: {
+      credentials?: RegistryCredentials;
+      logger?: Logger;
+      scope?: Record<string, string>;
+      /**
+       * Each engine's state from node health. `down` engines (unanswered for the declared
+       * period) are skipped by listing, so their instances count as gone and are replaced on
+       * the others; only `up` engines get new instances. Default: every engine is up.
+       */
+      state?: (node: string) => EngineState;
+      /** How long one engine may take to list its containers. Default 10 s. */
+      listTimeoutMs?: number;
+    } = {},
   ) {
+    this.#state = opts.state ?? (() => 'up');
+    this.#listTimeoutMs = opts.listTimeoutMs ?? LIST_TIMEOUT_MS;
     this.#log = opts.logger ?? silentLogger();
     this.#scope = Object.entries(opts.scope ?? {}).map(([k, v]) => `${k}=${v}`);
     this.#credentials = opts.credentials ?? {};
@@ -75,30 +105,73 @@ export class DockerNodes {
     return this.#node(node).serviceAddress;
   }
 
-  /** glint's containers of `app`, or of every app when none is named: one call per engine. */
+  /**
+   * Every engine as placement weighs it: its state, labels and capacity, and how many running
+   * glint containers it holds, of every app and of `app` (one list call per engine that is not
+   * down).
+   */
+  async placementNodes(app: string, call: Call = {}) {
+    const running = (await this.list(undefined, call)).filter((c) => c.running);
+    return [...this.#nodes.values()].map((n) => {
+      const here = running.filter((c) => c.node === n.name);
+      return {
+        name: n.name,
+        labels: n.labels ?? {},
+        capacity: n.capacity,
+        up: this.#state(n.name) === 'up',
+        containers: here.length,
+        appInstances: here.filter((c) => c.app === app).length,
+      };
+    });
+  }
+
+  /** Resolves when the engine answers. */
+  ping(node: string, signal: AbortSignal): Promise<void> {
+    return this.#node(node).engine.ping(signal);
+  }
+
+  /**
+   * glint's containers of `app`, or of every app when none is named: one call per engine. An
+   * engine that does not answer fails the whole list (a partial one would look like lost
+   * instances), unless it is lost: then it is left out.
+   */
   async list(app?: string, call: Call = {}): Promise<NodeContainer[]> {
     const perNode = await Promise.all(
-      [...this.#nodes.values()].map(async (n) => {
-        const docker = dockerodeOf(n.engine);
-        try {
-          const summaries = await docker.listContainers({
-            all: true,
-            filters: {
-              label: [
-                `${GLINT_LABELS.managed}=true`,
-                ...(app === undefined ? [] : [`${GLINT_LABELS.app}=${app}`]),
-                ...this.#scope,
-              ],
-            },
-            abortSignal: call.signal,
-          } as Dockerode.ContainerListOptions);
-          return summaries.map((s) => fromSummary(n.name, s));
-        } catch (err) {
-          throw translateEngineError(err, `listing containers of ${app ?? 'every app'} on node ${n.name}`);
-        }
-      }),
+      [...this.#nodes.keys()].map((node) =>
+        this.#state(node) === 'down' ? [] : this.listOn(node, app, call),
+      ),
     );
     return perNode.flat();
+  }
+
+  /** glint's containers on one engine, of `app` or of every app; down or not, it is asked. */
+  async listOn(node: string, app?: string, call: Call = {}): Promise<NodeContainer[]> {
+    const n = this.#node(node);
+    const timeout = AbortSignal.timeout(this.#listTimeoutMs);
+    const abortSignal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
+    try {
+      const summaries = await dockerodeOf(n.engine).listContainers({
+        all: true,
+        filters: {
+          label: [
+            `${GLINT_LABELS.managed}=true`,
+            ...(app === undefined ? [] : [`${GLINT_LABELS.app}=${app}`]),
+            ...this.#scope,
+          ],
+        },
+        abortSignal,
+      } as Dockerode.ContainerListOptions);
+      return summaries.map((s) => fromSummary(n.name, s));
+    } catch (err) {
+      const what = `listing containers of ${app ?? 'every app'} on node ${n.name}`;
+      if (timeout.aborted && !call.signal?.aborted)
+        throw new TransientError(
+          DockerErrorCode.EngineUnreachable,
+          `${what}: the Docker engine did not answer within ${this.#listTimeoutMs}ms`,
+          { cause: err },
+        );
+      throw translateEngineError(err, what);
+    }
   }
 
   /** Pull (when missing), create, start, and read the published port. */

@@ -13,21 +13,20 @@ export function canonicalJson(value: unknown): string {
 
 /**
  * The desired-state fingerprint stamped as `glint.spec`. It covers what the container is made
- * of: app, image digest, env, ports, the address `glint-lb` resolves to, resources, health,
- * extra labels, stop timeout and declared security settings. It leaves
- * out the instance id (all instances of one spec share a hash), the deployment id (redeploying
- * the same spec is not drift) and config provenance (the env it produced is already in).
+ * of: app, image digest, env, ports, resources, health, extra labels, stop timeout and declared
+ * security settings. It leaves out the instance id (all instances of one spec share a hash),
+ * the deployment id (redeploying the same spec is not drift), config provenance (the env it
+ * produced is already in) and where it runs: the engine's host IP and the address `glint-lb`
+ * resolves to there are placement, so one release on two engines is one revision.
  */
 export function computeSpecHash(spec: InstanceSpec): string {
   const material = {
-    v: 1,
+    v: 2,
     app: spec.app,
     digest: spec.image.digest,
     repository: spec.image.repository,
     env: spec.env,
     containerPort: spec.containerPort,
-    hostIp: spec.hostIp,
-    serviceAddress: spec.serviceAddress,
     resources: { memoryBytes: spec.resources.memoryBytes, nanoCpus: spec.resources.nanoCpus },
     health: spec.health,
     labels: spec.labels,

@@ -31,6 +31,11 @@ export type ReconcilerDeps = {
   };
   /** HAProxy's servers of an app and their admin state. */
   servers: (app: string) => Promise<ReadonlyArray<{ name: string; state: 'ready' | 'drain' | 'maint' }>>;
+  /**
+   * Takes an instance whose container no engine lists any more (its engine was lost, or it was
+   * removed by hand) out of HAProxy and the service registry.
+   */
+  forgetGone: (app: string, instance: string) => Promise<void>;
   /** Drains, deregisters and removes a container of an app that is no longer declared. */
   retireUndeclared: (c: ReconcileContainer) => Promise<void>;
   logTail: (node: string, containerId: string, lines: number) => Promise<string[]>;
@@ -223,17 +228,27 @@ export class Reconciler {
     };
   }
 
-  /** Running instances HAProxy does not route to; only read between deployments. */
+  /**
+   * Running instances HAProxy does not route to; only read between deployments. HAProxy servers
+   * whose container no engine lists (a lost engine's, one removed by hand) are forgotten first:
+   * the list is whole, as one engine that does not answer fails it.
+   */
   async #outOfRotation(app: string, containers: RuntimeInstance[]): Promise<string[] | undefined> {
-    const running = containers.filter((c) => c.running);
-    if (running.length === 0) return [];
     const servers = await this.deps.servers(app).catch((err: unknown) => {
       this.deps.log.debug({ app, err }, 'HAProxy did not answer; rotation not compared this pass');
       return undefined;
     });
     if (!servers) return undefined;
+    const listed = new Set(containers.map((c) => c.instance));
+    for (const gone of servers.filter((s) => !listed.has(s.name))) {
+      this.deps.log.warn(
+        { app, instance: gone.name },
+        `instance ${gone.name} has no container on any engine that answers; taken out of HAProxy and the registry`,
+      );
+      await this.deps.forgetGone(app, gone.name);
+    }
     const ready = new Set(servers.filter((s) => s.state === 'ready').map((s) => s.name));
-    return running.filter((c) => !ready.has(c.instance)).map((c) => c.instance);
+    return containers.filter((c) => c.running && !ready.has(c.instance)).map((c) => c.instance);
   }
 
   async #act(a: ReconcileAction, observations: AppObservation[]): Promise<void> {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type DeploymentError, type DeploymentRecord, isTerminal, type Release } from '../etcd/index.ts';
-
+import type { Placement } from '../placement/index.ts';
 import { DeploymentEvent, nextDeploymentState } from './deployment-state.ts';
 import {
   discardInstance,
@@ -12,6 +12,7 @@ import {
 } from './execute-step.ts';
 import { failureCause } from './failure-cause.ts';
 import { observeInstances } from './observe-instances.ts';
+import { placeStarts } from './place-starts.ts';
 import { planRollout } from './plan-rollout.ts';
 import { type Budget, type Plan, PlanPhase, type Step } from './plan-types.ts';
 import type { BackendServer, RuntimeInstance } from './ports.ts';
@@ -91,7 +92,7 @@ export class DeploymentRunner {
         this.ctx.lb.servers(this.ctx.app, call),
       ]);
       const plan = this.#plan(target, containers, servers);
-      this.#execute(plan.steps, target, containers);
+      await this.#execute(plan.steps, target, containers);
       if (await this.#react(plan)) continue;
       await this.#saveStatus(plan);
       const waiting = this.#awaitingLbCheck(containers, servers);
@@ -194,13 +195,19 @@ export class DeploymentRunner {
     this.ctx.events.emit(isTerminal(state) ? 'deployment:finished' : 'deployment:updated', updated);
   }
 
-  #execute(steps: Step[], target: Target, containers: RuntimeInstance[]) {
+  async #execute(steps: Step[], target: Target, containers: RuntimeInstance[]) {
     const byName = new Map(containers.map((c) => [c.instance, c]));
+    const places = await this.#placeStarts(steps, target, containers);
     for (const step of steps) {
       if (step.kind === 'start') {
         if (!target.release) continue;
-        const node = this.ctx.runtime.nodes()[0]!;
         const instance = newInstanceId();
+        const placed = places.shift();
+        if (!placed || 'error' in placed) {
+          this.#stepFailed(instance, 'start', new Error(placed?.error ?? 'no docker endpoint was chosen'));
+          continue;
+        }
+        const { node } = placed;
         const pending: PendingStart = {
           instance,
           node,
@@ -227,6 +234,21 @@ export class DeploymentRunner {
           discardInstance(this.ctx, c, step.reason).then((logs) => this.#attachLogs(logs)),
         );
     }
+  }
+
+  /** Engines for the tick's starts: one fresh look at every engine's counts, then `placeStarts`. */
+  async #placeStarts(steps: Step[], target: Target, containers: RuntimeInstance[]): Promise<Placement[]> {
+    const count = steps.filter((s) => s.kind === 'start').length;
+    if (count === 0 || !target.release) return [];
+    const nodes = await this.ctx.runtime.placementNodes(this.ctx.app, { signal: this.ctx.signal });
+    return placeStarts({
+      nodes,
+      rule: this.ctx.placement,
+      count,
+      containers,
+      pendingStarts: this.#pendingStarts,
+      targetSpec: target.release.specHash,
+    });
   }
 
   /**

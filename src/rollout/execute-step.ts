@@ -2,6 +2,7 @@ import type { InstanceSpec } from '../docker/index.ts';
 import type { DeploymentStep, Release } from '../etcd/index.ts';
 import type { HealthCheck } from '../health/index.ts';
 import type { Logger } from '../log/index.ts';
+import type { PlacementRule } from '../placement/index.ts';
 import type { HealthTracker } from './health-tracker.ts';
 import type { Clock, ContainerRuntime, LoadBalancer, RuntimeInstance, ServiceRegistry } from './ports.ts';
 import type { RecordWriter } from './record-writer.ts';
@@ -22,6 +23,8 @@ export type StepContext = {
   drainTimeoutMs: number;
   stopTimeoutMs: number;
   specFor: (release: Release, instance: string, node: string) => Promise<InstanceSpec>;
+  /** Where the app's new instances may go (its declared constraints and spread). */
+  placement: PlacementRule;
   signal: AbortSignal;
 };
 

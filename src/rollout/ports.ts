@@ -6,6 +6,7 @@
 import type { InstanceSpec } from '../docker/index.ts';
 import type { DeploymentRecord, Versioned } from '../etcd/index.ts';
 import type { HealthCheck, ProbeResult } from '../health/index.ts';
+import type { PlacementNode } from '../placement/index.ts';
 
 export type Call = { signal?: AbortSignal };
 
@@ -42,8 +43,8 @@ export type ContainerRuntime = {
   logTail(node: string, containerId: string, lines: number): Promise<string[]>;
   /** Runs the app's declared probe once against an instance. */
   probe(node: string, check: HealthCheck, target: ProbeTarget, call?: Call): Promise<ProbeResult>;
-  /** Nodes a new instance may go to, in order of preference. */
-  nodes(): string[];
+  /** Every engine with what placement weighs: its state, labels, capacity and counts. */
+  placementNodes(app: string, call?: Call): Promise<PlacementNode[]>;
 };
 
 export type ProbeTarget = { containerId: string; host: string; port: number };

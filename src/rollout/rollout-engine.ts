@@ -315,6 +315,7 @@ export class RolloutEngine {
       drainTimeoutMs: versioned.record.strategy.drainTimeout,
       stopTimeoutMs: versioned.record.strategy.stopTimeout,
       specFor: (release, instance, node) => this.deps.releases.specFor(app, release, instance, node),
+      placement: { app, constraints: config.placement?.constraints ?? [], spread: config.placement?.spread },
       signal: abort.signal,
     });
     const done = runner

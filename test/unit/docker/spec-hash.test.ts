@@ -10,8 +10,6 @@ const changes: Change[] = [
   { name: 'an env value', change: (s) => ({ ...s, env: { ...s.env, GREETING: 'hello' } }) },
   { name: 'a new env name', change: (s) => ({ ...s, env: { ...s.env, EXTRA: '' } }) },
   { name: 'container port', change: (s) => ({ ...s, containerPort: 9090 }) },
-  { name: 'host ip', change: (s) => ({ ...s, hostIp: '10.0.0.5' }) },
-  { name: 'service address', change: (s) => ({ ...s, serviceAddress: '172.18.0.1' }) },
   {
     name: 'memory limit',
     change: (s) => ({ ...s, resources: { ...s.resources, memoryBytes: 256 * 1024 * 1024 } }),
@@ -37,6 +35,9 @@ const changes: Change[] = [
 
 const neutral: Change[] = [
   { name: 'deployment id', change: (s) => ({ ...s, deploymentId: 'd-2' }) },
+  // Placement: the same release on another engine is the same revision.
+  { name: 'host ip', change: (s) => ({ ...s, hostIp: '10.0.0.5' }) },
+  { name: 'service address', change: (s) => ({ ...s, serviceAddress: '172.18.0.1' }) },
   { name: 'instance id', change: (s) => ({ ...s, instance: 'zzz999' }) },
   { name: 'config revision', change: (s) => ({ ...s, config: { fingerprint: 'f', revision: 42 } }) },
   { name: 'key order of env', change: (s) => ({ ...s, env: { GREETING: 'hi', PORT: '8080' } }) },

@@ -50,9 +50,12 @@ function world(opts: {
   records?: Record<string, AppRecord>;
   active?: string;
   apps?: Record<string, AppConfig>;
+  /** HAProxy servers beyond the containers' own: instances no engine lists. */
+  strayServers?: string[];
 }) {
   const started: Array<{ app: string; request: DeploymentRequest }> = [];
   const retired: string[] = [];
+  const forgotten: string[] = [];
   let now = 1_000_000;
   const records: Record<string, AppRecord> = opts.records ?? {
     web: { app: 'web', current: release, history: [release], instances: 2, updatedAt: 'x' },
@@ -74,9 +77,11 @@ function world(opts: {
       watchInstances: () => {},
     },
     servers: async (app) =>
-      opts.containers
-        .filter((c) => c.app === app)
-        .map((c) => ({ name: c.instance, state: 'ready' as const })),
+      [
+        ...opts.containers.filter((c) => c.app === app).map((c) => c.instance),
+        ...(app === 'web' ? (opts.strayServers ?? []).filter((n) => !forgotten.includes(n)) : []),
+      ].map((name) => ({ name, state: 'ready' as const })),
+    forgetGone: async (app, instance) => void forgotten.push(`${app}/${instance}`),
     retireUndeclared: async (c) => void retired.push(c.containerId),
     logTail: async () => ['boom'],
     clock: { now: () => now },
@@ -84,7 +89,7 @@ function world(opts: {
     intervalMs: 60_000,
     undeclaredGraceMs: 5_000,
   });
-  return { reconciler, started, retired, advance: (ms: number) => (now += ms) };
+  return { reconciler, started, retired, forgotten, advance: (ms: number) => (now += ms) };
 }
 
 describe('Reconciler', () => {
@@ -101,6 +106,14 @@ describe('Reconciler', () => {
     });
     expect(w.started[0]!.request.cause).toBe('reconciler: instance a stopped: exited with code 137');
     expect(w.reconciler.healing('web')).toMatchObject({ state: 'healing', streak: 1, logTail: ['boom'] });
+  });
+
+  it("forgets HAProxy servers whose container no engine lists (a lost engine's), and heals the count", async () => {
+    const w = world({ containers: [container('a')], strayServers: ['lost-1'] });
+    await w.reconciler.pass('web');
+    expect(w.forgotten).toEqual(['web/lost-1']);
+    expect(w.started).toHaveLength(1);
+    expect(w.started[0]!.request).toMatchObject({ kind: 'heal', instances: 2 });
   });
 
   it('says out of memory when the engine said so', async () => {

@@ -113,10 +113,12 @@ describe('AppReleases and service references', () => {
     expect(reads).toHaveLength(1);
   });
 
-  it('hashes the service address into the spec: another address is another revision', async () => {
+  it('gives each engine its own service address, and one release one spec hash on every engine', async () => {
     const { client } = registryEtcd([]);
     const one = await releases({}, client, '172.17.0.1').refresh('web', placeholder);
     const other = await releases({}, client, '172.18.0.1').refresh('web', placeholder);
-    expect(one.specHash).not.toBe(other.specHash);
+    expect(one.specHash).toBe(other.specHash);
+    const there = await releases({}, client, '172.18.0.1').specFor('web', other, 'a1', 'local');
+    expect(there.serviceAddress).toBe('172.18.0.1');
   });
 });

@@ -22,8 +22,17 @@ export class FakeRuntime implements ContainerRuntime {
   readonly calls: string[] = [];
   #port = 20_000;
 
-  nodes() {
-    return ['local'];
+  async placementNodes(app: string) {
+    const running = [...this.containers.values()].filter((c) => c.running);
+    return [
+      {
+        name: 'local',
+        labels: {},
+        up: true,
+        containers: running.length,
+        appInstances: running.filter((c) => c.app === app).length,
+      },
+    ];
   }
 
   async list(app: string) {

@@ -105,7 +105,21 @@ function apiState(
     control: wiring.engine,
     state: reads,
     changes: { next: (app, id, rev, signal) => nextDeploymentChange(etcd, app, id, rev, signal) },
-    instances: (app) => wiring.nodes.list(app),
+    // An engine that does not answer leaves its instances out of the answer, not the answer out.
+    instances: async (app) => {
+      const perNode = await Promise.all(
+        wiring.health
+          .statuses()
+          .filter((s) => s.state !== 'down')
+          .map((s) =>
+            wiring.nodes.listOn(s.node, app).catch((err: unknown) => {
+              if (s.state === 'up') throw err;
+              return [];
+            }),
+          ),
+      );
+      return perNode.flat();
+    },
     ready: (app) => reads.ready(app),
     recordsVersion: () => reads.generation(),
     nextRotation: (app) => rotations.nextRun(app),
@@ -209,7 +223,21 @@ async function startInto(
   // Cron and maxAge rotations, run by the leader only; each slot is taken once in etcd.
   const rotations = new RotationScheduler({
     apps: () => config.apps,
-    instances: (app) => wiring.nodes.list(app),
+    // An engine that does not answer leaves its instances out of the answer, not the answer out.
+    instances: async (app) => {
+      const perNode = await Promise.all(
+        wiring.health
+          .statuses()
+          .filter((s) => s.state !== 'down')
+          .map((s) =>
+            wiring.nodes.listOn(s.node, app).catch((err: unknown) => {
+              if (s.state === 'up') throw err;
+              return [];
+            }),
+          ),
+      );
+      return perNode.flat();
+    },
     startDeployment: (app, request) => engine.startDeployment(app, request),
     store: new EtcdRotationStore(etcd, { guard: () => election.guard('recording a rotation') }),
     clock: { now: () => Date.now() },

@@ -57,6 +57,8 @@ export async function startDaemonStack(
     ports: number;
     declaration: (ctx: DaemonStackContext) => GlintConfigInput;
     env?: Record<string, string>;
+    /** Runs once the registry holds the versions, before the declaration is written. */
+    prepare?: (registryHost: string) => Promise<void>;
   },
 ): Promise<DaemonStack> {
   const dir = mkdtempSync(join(tmpdir(), 'ds-'));
@@ -77,6 +79,7 @@ export async function startDaemonStack(
     const etcd = await startEtcd(suite);
     const registry = await startDemoRegistry(suite);
     for (const v of opts.versions) await pushDemoVersion(registry, 'demo-app', v);
+    await opts.prepare?.(registry.host);
     const decl = opts.declaration({
       etcdEndpoint: etcd.endpoint,
       registryHost: registry.host,

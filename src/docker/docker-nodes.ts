@@ -181,6 +181,8 @@ export class DockerNodes {
       credentials: this.#credentials,
       logger: this.#log.child({ node }),
       ...call,
+    }).catch((err: unknown) => {
+      throw onEngine(node, err);
     });
     const { id } = await n.runtime.create(spec, call);
     try {
@@ -264,4 +266,14 @@ function demuxText(raw: Buffer): string {
     at += 8 + size;
   }
   return (at === 0 ? raw : Buffer.concat(parts)).toString('utf8');
+}
+
+/** A pull failure says which engine it happened on: each engine pulls for itself. */
+function onEngine(node: string, err: unknown): unknown {
+  if (!(err instanceof GlintError)) return err;
+  const Kind = err instanceof TransientError ? TransientError : GlintError;
+  return new Kind(err.code, `on docker endpoint ${node}: ${err.message}`, {
+    cause: err,
+    details: { ...err.details, node },
+  });
 }

@@ -27,7 +27,7 @@ import { silentLogger } from '../../src/log/index.ts';
 import { AppReleases, RolloutEngine } from '../../src/rollout/index.ts';
 import { removeTestContainers } from './cleanup.ts';
 import { type DemoRegistry, pushDemoVersion, startDemoRegistry } from './demo-registry.ts';
-import { type EtcdHandle, startEtcd } from './etcd-container.ts';
+import { startEtcd } from './etcd-container.ts';
 import { freePort } from './free-port.ts';
 import { startHaproxy } from './haproxy-container.ts';
 import { testLabels, testRunId } from './labels.ts';
@@ -69,9 +69,10 @@ export async function startRolloutStack(
   name = 'web',
   /** More apps beside it, e.g. one that its env references; their image is the stack's too. */
   others: Record<string, AppConfigInput> = {},
+  /** An etcd the caller runs (a cluster's members); default: one etcd container of the suite's. */
+  etcdEndpoints?: string[],
 ): Promise<RolloutStack> {
   const runDir = mkdtempSync(join(tmpdir(), 'rs-'));
-  let etcdHandle: EtcdHandle | undefined;
   let engine: RolloutEngine | undefined;
   let etcd: EtcdClient | undefined;
   let serviceRegistry: EtcdServiceRegistry | undefined;
@@ -84,11 +85,11 @@ export async function startRolloutStack(
     rmSync(runDir, { recursive: true, force: true });
   };
   try {
-    etcdHandle = await startEtcd(suite);
+    const endpoints = etcdEndpoints ?? [(await startEtcd(suite)).endpoint];
     const registry = await startDemoRegistry(suite);
     const frontendPort = await freePort();
     const parsed = validateConfig({
-      etcd: { endpoints: [etcdHandle.endpoint] },
+      etcd: { endpoints },
       registries: { [registry.host]: { insecure: true } },
       haproxy: { runDir },
       apps: Object.fromEntries(
@@ -109,7 +110,7 @@ export async function startRolloutStack(
     });
     // Removed with the suite's containers in close().
     await startHaproxy(suite, runDir);
-    etcd = await connectEtcd({ endpoints: [etcdHandle.endpoint], prefix: '/glint' });
+    etcd = await connectEtcd({ endpoints, prefix: '/glint' });
     // Its own containers only: other suites on this engine may run an app named web too.
     const nodes = new DockerNodes([{ name: 'local', engine: docker, hostIp: '127.0.0.1', serviceAddress }], {
       scope: testLabels(suite),

@@ -1,0 +1,217 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DeploymentRecord, LeaderElection } from '../../../src/etcd/index.ts';
+import { type EtcdCluster, type EtcdMember, startEtcdCluster } from '../../support/etcd-cluster.ts';
+import { formatLoad, type RunningLoad, startLoad } from '../../support/http-load.ts';
+import { type RolloutStack, startRolloutStack } from '../../support/rollout-stack.ts';
+import { waitFor } from '../../support/wait-for.ts';
+
+const SUITE = 'etcd-cluster';
+let cluster: EtcdCluster;
+let stack: RolloutStack;
+
+beforeAll(async () => {
+  cluster = await startEtcdCluster(SUITE);
+  stack = await startRolloutStack(
+    SUITE,
+    (frontendPort) => ({
+      image: 'unused',
+      version: '1.0.0',
+      instances: 3,
+      port: 8080,
+      health: { type: 'http', path: '/healthz', interval: '1s', timeout: '1s', healthyThreshold: 2 },
+      strategy: {
+        maxSurge: 1,
+        maxUnavailable: 0,
+        minHealthyTime: '1s',
+        drainTimeout: '10s',
+        stopTimeout: '5s',
+      },
+      routing: { frontendPort },
+    }),
+    'web',
+    {},
+    cluster.endpoints,
+  );
+  for (const version of ['1.0.0', '1.1.0', '1.2.0']) await stack.push(version);
+  const first = await stack.engine.startDeployment('web', { kind: 'deploy', version: '1.0.0' });
+  const done = await stack.finished('web', first.id);
+  if (done.state !== 'succeeded')
+    throw new Error(`the first deploy ended ${done.state}: ${done.error?.message}`);
+});
+
+afterAll(async () => {
+  // The stack first: its lease is revoked through the cluster.
+  await stack?.close();
+  await cluster?.stop();
+});
+
+/** The same mix as the rolling-deploy suite: keep-alive and fresh connections, GETs and POSTs. */
+function loadThroughHaproxy(): RunningLoad {
+  return startLoad({
+    url: `http://127.0.0.1:${stack.frontendPort}/`,
+    connections: 32,
+    rate: 150,
+    maxDurationSec: 240,
+    newConnectionShare: 0.3,
+    postShare: 0.3,
+  });
+}
+
+type Timeline = { at: number; what: string }[];
+
+/**
+ * Starts a deployment of `version` and runs `act` once, when its first promote step is stored:
+ * old and new instances both serve then, and the record has writes still to come. Every engine
+ * event of the deployment goes on the timeline, stamped when it was heard.
+ */
+async function deployAndActMidway(
+  version: string,
+  act: () => Promise<void>,
+): Promise<{ done: DeploymentRecord; timeline: Timeline; acted: number }> {
+  const timeline: Timeline = [];
+  let id = '';
+  let acting: Promise<number> | undefined;
+  const onStep = (kind: string) => (e: { deploymentId: string; kind: string; instance: string }) => {
+    if (e.deploymentId !== id) return;
+    timeline.push({ at: Date.now(), what: `step:${kind} ${e.kind} ${e.instance}` });
+    if (kind === 'finished' && e.kind === 'promote' && !acting) acting = act().then(() => Date.now());
+  };
+  const onRecord = (kind: string) => (r: DeploymentRecord) => {
+    if (r.id === id) timeline.push({ at: Date.now(), what: `deployment:${kind} ${r.state}` });
+  };
+  const events = stack.engine.events;
+  const [stepStarted, stepFinished, stepFailed] = [onStep('started'), onStep('finished'), onStep('failed')];
+  const [updated, finished] = [onRecord('updated'), onRecord('finished')];
+  events.on('step:started', stepStarted).on('step:finished', stepFinished).on('step:failed', stepFailed);
+  events.on('deployment:updated', updated).on('deployment:finished', finished);
+  try {
+    id = (await stack.engine.startDeployment('web', { kind: 'deploy', version })).id;
+    const done = await stack.finished('web', id);
+    expect(acting, 'the deployment stored a promote step').toBeDefined();
+    return { done, timeline, acted: await acting! };
+  } finally {
+    events.off('step:started', stepStarted).off('step:finished', stepFinished).off('step:failed', stepFailed);
+    events.off('deployment:updated', updated).off('deployment:finished', finished);
+    // A failed expectation above must not leave the action running into the next test.
+    await acting?.catch(() => undefined);
+  }
+}
+
+/** Every instance the deployment made and retired has its steps stored, finished and succeeded. */
+async function expectCompleteRecord(done: DeploymentRecord, from: string, to: string) {
+  expect({ state: done.state, error: done.error }).toEqual({ state: 'succeeded', error: undefined });
+  const stored = await stack.engine.get('web', done.id);
+  expect(stored.state).toBe('succeeded');
+  const leftOpen = stored.steps.filter((s) => s.state !== 'succeeded');
+  expect(leftOpen, 'steps not succeeded').toEqual([]);
+  const running = (await stack.nodes.list('web')).filter((c) => c.running);
+  expect(running.map((c) => c.version)).toEqual([to, to, to]);
+  const stepsOf = (instance: string) =>
+    stored.steps
+      .filter((s) => s.instance === instance)
+      .map((s) => s.kind)
+      .sort();
+  for (const c of running)
+    expect(stepsOf(c.instance), `steps of ${c.instance}`).toEqual(['promote', 'start']);
+  const retired = stored.steps.filter((s) => s.kind === 'retire');
+  expect(retired).toHaveLength(3);
+  expect(stored.steps).toHaveLength(9);
+  expect(stored.from?.version).toBe(from);
+  await waitFor(
+    async () => {
+      const entries = await stack.registered('web');
+      return entries.length === 3 && entries.every((e) => e.version === to) ? entries : undefined;
+    },
+    { what: `three ${to} entries in the service registry`, timeoutMs: 30_000 },
+  );
+  const entries = await stack.registered('web');
+  expect(entries.map((e) => e.instance).sort()).toEqual(running.map((c) => c.instance).sort());
+}
+
+function expectNoClientError(summary: Awaited<RunningLoad['result']>) {
+  expect(summary.requests).toBeGreaterThan(300);
+  expect(summary.byKind.post).toBeGreaterThan(0);
+  expect(summary.byKind.fresh).toBeGreaterThan(0);
+  expect(summary.byKind.keepAlive).toBeGreaterThan(0);
+  expect(summary.ok2xx).toBe(summary.requests);
+}
+
+function describeTimeline(timeline: Timeline, from: number): string {
+  return timeline.map((t) => `  ${((t.at - from) / 1000).toFixed(2)}s ${t.what}`).join('\n');
+}
+
+describe('the rollout engine against a 3-member etcd cluster', () => {
+  it('rolls 1.0.0 → 1.1.0 under load while a follower member is killed midway, and records every step', async () => {
+    const leader = await cluster.leader();
+    const follower = cluster.members.find((m) => m !== leader)!;
+    const load = loadThroughHaproxy();
+    let run: Awaited<ReturnType<typeof deployAndActMidway>>;
+    try {
+      run = await deployAndActMidway('1.1.0', () => cluster.kill(follower));
+    } finally {
+      load.stop();
+    }
+    const summary = await load.result;
+    console.log(formatLoad(`1.0.0 → 1.1.0, ${follower.name} killed`, summary));
+    console.log(`timeline from the kill of ${follower.name}:\n${describeTimeline(run.timeline, run.acted)}`);
+    expectNoClientError(summary);
+    await expectCompleteRecord(run.done, '1.0.0', '1.1.0');
+    // Back to three members, so the next test can lose its leader and keep a quorum.
+    await cluster.restart(follower);
+  });
+
+  it('rolls 1.1.0 → 1.2.0 while the etcd leader member is killed midway; glint stays (or is again) leader', async () => {
+    const election = new LeaderElection(stack.etcd, {
+      id: 'glint-under-test',
+      address: 'http://127.0.0.1:0',
+      ttlSeconds: 10,
+    });
+    const electionLog: Timeline = [];
+    let beforeStop: Timeline = [];
+    election.on('elected', () => electionLog.push({ at: Date.now(), what: 'elected' }));
+    election.on('deposed', (reason) => electionLog.push({ at: Date.now(), what: `deposed: ${reason}` }));
+    election.start();
+    const load = loadThroughHaproxy();
+    let killed: EtcdMember | undefined;
+    let run: Awaited<ReturnType<typeof deployAndActMidway>>;
+    try {
+      await waitFor(() => (election.isLeader() ? true : undefined), {
+        what: 'glint to lead',
+        timeoutMs: 30_000,
+      });
+      run = await deployAndActMidway('1.2.0', async () => {
+        killed = await cluster.leader();
+        await cluster.kill(killed);
+      });
+      const newLeader = await waitFor(() => cluster.leader(), {
+        what: 'a new etcd leader',
+        timeoutMs: 30_000,
+      });
+      expect(newLeader).not.toBe(killed);
+      await waitFor(() => (election.isLeader() ? true : undefined), {
+        what: 'glint to lead after the etcd leader died',
+        timeoutMs: 30_000,
+      });
+    } finally {
+      load.stop();
+      // Stopping resigns (a `deposed` of its own), which is not what the cluster did.
+      beforeStop = [...electionLog];
+      await election.stop();
+    }
+    const summary = await load.result;
+    const after = run.timeline.find((t) => t.at > run.acted);
+    console.log(formatLoad(`1.1.0 → 1.2.0, etcd leader ${killed?.name} killed`, summary));
+    console.log(
+      `timeline from the kill of the leader ${killed?.name}:\n${describeTimeline(run.timeline, run.acted)}`,
+    );
+    console.log(`leader election:\n${describeTimeline(beforeStop, run.acted)}`);
+    console.log(
+      `glint's first stored write after the kill: ${after ? `${after.at - run.acted} ms (${after.what})` : 'none'}`,
+    );
+    expectNoClientError(summary);
+    await expectCompleteRecord(run.done, '1.1.0', '1.2.0');
+    expect(after, 'a record write after the kill').toBeDefined();
+    // Leadership is kept, or lost and taken back: never left vacant.
+    expect(beforeStop.at(-1)?.what).toBe('elected');
+  });
+});

@@ -1,6 +1,7 @@
-import { Etcd3, type IWatchResponse, type Lease, type Watcher } from 'etcd3';
+import { Etcd3, type IOptions, type IWatchResponse, type Lease, type Watcher } from 'etcd3';
 import { TransientError } from '../errors/index.ts';
 import { atEdge, EtcdErrorCode, translateEtcdError } from './etcd-errors.ts';
+import { etcdFaultHandling } from './fault-handling.ts';
 import { type EtcdKeys, etcdKeys } from './keys.ts';
 import {
   fromRpcKv,
@@ -179,6 +180,9 @@ export async function connectEtcd(opts: EtcdConnectOptions): Promise<EtcdClient>
   const etcd = new Etcd3({
     hosts: opts.endpoints,
     ...(opts.auth ? { auth: opts.auth } : {}),
+    // cockatiel 4's policies run as etcd3's own cockatiel 3 ones do (execute with a signal);
+    // only the typing of their failure events differs.
+    faultHandling: etcdFaultHandling() as unknown as IOptions['faultHandling'],
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: new Date(Date.now() + callTimeoutMs) }),
   });
   const client = new EtcdClient(etcd, etcdKeys(opts.prefix));

@@ -9,7 +9,7 @@ import {
 import { isRecoverableError } from 'etcd3';
 
 export type EtcdFaultHandlingOptions = {
-  /** Retries of a call after its first try. Default 4. */
+  /** Retries of a call after its first try. Default 6. */
   retries?: number;
   /** First pause before a retry; it doubles up to `maxRetryDelayMs`. Default 200 ms. */
   retryDelayMs?: number;
@@ -33,7 +33,7 @@ export function isRetriedEtcdError(err: unknown): boolean {
  * about 5 s of failed calls: the proposals a follower had sent to the dead leader time out
  * on healthy members too, all three circuits open, and every call fails at once until they
  * close. Here a member is tried again after 1 s, and a call waits out an election with
- * backoff (200 ms doubling to 1 s, 4 retries: about 2.4 s of pauses) instead of failing.
+ * backoff (200 ms doubling to 1 s, 6 retries: about 4.4 s of pauses) instead of failing.
  */
 export function etcdFaultHandling(opts: EtcdFaultHandlingOptions = {}) {
   const reopenAfterMs = opts.reopenAfterMs ?? 1_000;
@@ -44,7 +44,7 @@ export function etcdFaultHandling(opts: EtcdFaultHandlingOptions = {}) {
         breaker: new ConsecutiveBreaker(3),
       }),
     global: retry(handleWhen(isRetriedEtcdError), {
-      maxAttempts: opts.retries ?? 4,
+      maxAttempts: opts.retries ?? 6,
       backoff: new ExponentialBackoff({
         initialDelay: opts.retryDelayMs ?? 200,
         maxDelay: opts.maxRetryDelayMs ?? 1_000,

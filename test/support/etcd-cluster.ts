@@ -18,7 +18,7 @@ export type EtcdCluster = {
   /** Every member's client URL, in member order: what glint's `etcd.endpoints` takes. */
   endpoints: string[];
   members: EtcdMember[];
-  /** The member the cluster now calls its leader, asked of the members still running. */
+  /** The leader every running member names, once they agree on one of them. */
   leader(): Promise<EtcdMember>;
   /** SIGKILL, as a crashed machine: no goodbye to the peers or the clients. */
   kill(member: EtcdMember): Promise<void>;
@@ -116,15 +116,23 @@ export async function startEtcdCluster(suite: string, opts: { size?: number } = 
     return {
       endpoints: members.map((m) => m.clientUrl),
       members,
-      leader: async () => {
-        const alive = members.filter((m) => !killed.has(m.name));
-        const statuses = await Promise.all(alive.map((m) => statusOf(m).catch(() => undefined)));
-        const leaderId = statuses.find((s) => s?.leader && s.leader !== '0')?.leader;
-        const index = statuses.findIndex((s) => leaderId !== undefined && s?.header?.member_id === leaderId);
-        const leader = alive[index];
-        if (!leader) throw new Error('no running etcd member is the leader now');
-        return leader;
-      },
+      leader: () =>
+        waitFor(
+          async () => {
+            const alive = members.filter((m) => !killed.has(m.name));
+            const statuses = await Promise.all(alive.map(statusOf));
+            // Right after an election or a restart a member may still name the old leader, or none.
+            const named = new Set(statuses.map((s) => s.leader));
+            const [leaderId] = named;
+            if (named.size !== 1 || !leaderId || leaderId === '0') return undefined;
+            return alive[statuses.findIndex((s) => s.header?.member_id === leaderId)];
+          },
+          {
+            what: 'the running etcd members to agree on a leader among them',
+            timeoutMs: 30_000,
+            intervalMs: 100,
+          },
+        ),
       kill: async (member) => {
         const container = containers[indexOf(member)]!;
         killed.add(member.name);

@@ -115,10 +115,16 @@ export class EtcdStateStore {
     const parsed = DeploymentRecordSchema.parse(record);
     if (isTerminal(parsed.state)) throw badTransition(parsed.id, 'finish through updateDeployment');
     const key = this.#client.keys.deployment(parsed.app, parsed.id);
-    const put: TxnOp = { type: 'put', key, value: JSON.stringify(parsed) };
+    const value = JSON.stringify(parsed);
+    const put: TxnOp = { type: 'put', key, value };
     const res = await this.#txn(opts, [modIs(key, opts.expectedModRevision)], [put], 'updating a deployment');
-    if (!res.succeeded) throw conflict(key);
-    return res.revision;
+    if (res.succeeded) return res.revision;
+    // A try that etcd applied but whose answer was lost (its member died) is retried by the
+    // client, and the retry meets the first try's revision. The record is this write's own
+    // down to its updatedAt, so finding it stored means the write landed.
+    const stored = await this.#client.get(key);
+    if (stored?.value === value) return stored.modRevision;
+    throw conflict(key);
   }
 
   /**

@@ -69,6 +69,22 @@ describe('EtcdStateStore against a real etcd', () => {
     expect((await store.getDeployment(d.record.app, d.record.id))?.modRevision).toBe(next);
   });
 
+  it('takes a write that etcd applied before its client retried it as done, not as a conflict', async () => {
+    const store = new EtcdStateStore(client);
+    const d = await store.beginDeployment(deployment('landed', '1.0.0'));
+    const record = { ...d.record, progress: { healthy: 1 }, updatedAt: new Date().toISOString() };
+    // The first try, applied by etcd; its answer is what a dead member's client never sees.
+    const landed = await store.updateDeployment(record, { expectedModRevision: d.modRevision });
+    // The retry: the same record, compared against the revision read before the first try.
+    await expect(store.updateDeployment(record, { expectedModRevision: d.modRevision })).resolves.toBe(
+      landed,
+    );
+    // Anything else written on that stale revision is still a conflict.
+    await expect(
+      store.updateDeployment({ ...record, progress: { healthy: 2 } }, { expectedModRevision: d.modRevision }),
+    ).rejects.toMatchObject({ code: 'StateConflict' });
+  });
+
   it('keeps the current release and the last 20 in history, across store instances (restarts)', async () => {
     const store = new EtcdStateStore(client);
     for (let i = 0; i < 22; i++) {

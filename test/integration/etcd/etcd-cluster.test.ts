@@ -40,9 +40,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  // The stack first: its lease is revoked through the cluster.
-  await stack?.close();
-  await cluster?.stop();
+  try {
+    // The stack first: its lease is revoked through the cluster.
+    await stack?.close();
+  } finally {
+    await cluster?.stop();
+  }
 });
 
 /** The same mix as the rolling-deploy suite: keep-alive and fresh connections, GETs and POSTs. */

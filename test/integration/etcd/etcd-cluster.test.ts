@@ -6,6 +6,11 @@ import { type RolloutStack, startRolloutStack } from '../../support/rollout-stac
 import { waitFor } from '../../support/wait-for.ts';
 
 const SUITE = 'etcd-cluster';
+/**
+ * A rollout with a member killed takes about 25 s here; this leaves room for a machine shared
+ * with other suites, and outlasts `finished()`'s own 240 s, which then names what it waited for.
+ */
+const ROLLOUT_TEST_MS = 300_000;
 let cluster: EtcdCluster;
 let stack: RolloutStack;
 
@@ -183,87 +188,97 @@ function describeTimeline(timeline: Timeline, from: number): string {
 }
 
 describe('the rollout engine against a 3-member etcd cluster', () => {
-  it('rolls 1.0.0 → 1.1.0 under load while a follower member is killed midway, and records every step', async () => {
-    const leader = await cluster.leader();
-    const follower = cluster.members.find((m) => m !== leader)!;
-    const load = loadThroughHaproxy();
-    const readers = startReaders();
-    let run: Awaited<ReturnType<typeof deployAndActMidway>>;
-    let reads: ReadSummary;
-    try {
-      run = await deployAndActMidway('1.1.0', () => cluster.kill(follower));
-    } finally {
-      load.stop();
-      reads = await readers.stop();
-      // Back to three members, so the next test can lose its leader and keep a quorum.
-      await cluster.restart(follower);
-    }
-    const summary = await load.result;
-    console.log(describeReads(reads));
-    console.log(formatLoad(`1.0.0 → 1.1.0, ${follower.name} killed`, summary));
-    console.log(`timeline from the kill of ${follower.name}:\n${describeTimeline(run.timeline, run.acted)}`);
-    expectNoClientError(summary);
-    await expectCompleteRecord(run.done, '1.0.0', '1.1.0');
-    expect(reads.failures).toEqual([]);
-  });
+  it(
+    'rolls 1.0.0 → 1.1.0 under load while a follower member is killed midway, and records every step',
+    async () => {
+      const leader = await cluster.leader();
+      const follower = cluster.members.find((m) => m !== leader)!;
+      const load = loadThroughHaproxy();
+      const readers = startReaders();
+      let run: Awaited<ReturnType<typeof deployAndActMidway>>;
+      let reads: ReadSummary;
+      try {
+        run = await deployAndActMidway('1.1.0', () => cluster.kill(follower));
+      } finally {
+        load.stop();
+        reads = await readers.stop();
+        // Back to three members, so the next test can lose its leader and keep a quorum.
+        await cluster.restart(follower);
+      }
+      const summary = await load.result;
+      console.log(describeReads(reads));
+      console.log(formatLoad(`1.0.0 → 1.1.0, ${follower.name} killed`, summary));
+      console.log(
+        `timeline from the kill of ${follower.name}:\n${describeTimeline(run.timeline, run.acted)}`,
+      );
+      expectNoClientError(summary);
+      await expectCompleteRecord(run.done, '1.0.0', '1.1.0');
+      expect(reads.failures).toEqual([]);
+    },
+    ROLLOUT_TEST_MS,
+  );
 
-  it('rolls 1.1.0 → 1.2.0 while the etcd leader member is killed midway; glint stays (or is again) leader', async () => {
-    const election = new LeaderElection(stack.etcd, {
-      id: 'glint-under-test',
-      address: 'http://127.0.0.1:0',
-      ttlSeconds: 10,
-    });
-    const electionLog: Timeline = [];
-    let beforeStop: Timeline = [];
-    election.on('elected', () => electionLog.push({ at: Date.now(), what: 'elected' }));
-    election.on('deposed', (reason) => electionLog.push({ at: Date.now(), what: `deposed: ${reason}` }));
-    election.start();
-    const load = loadThroughHaproxy();
-    const readers = startReaders();
-    let killed: EtcdMember | undefined;
-    let run: Awaited<ReturnType<typeof deployAndActMidway>>;
-    let reads: ReadSummary;
-    try {
-      await waitFor(() => (election.isLeader() ? true : undefined), {
-        what: 'glint to lead',
-        timeoutMs: 30_000,
+  it(
+    'rolls 1.1.0 → 1.2.0 while the etcd leader member is killed midway; glint stays (or is again) leader',
+    async () => {
+      const election = new LeaderElection(stack.etcd, {
+        id: 'glint-under-test',
+        address: 'http://127.0.0.1:0',
+        ttlSeconds: 10,
       });
-      run = await deployAndActMidway('1.2.0', async () => {
-        killed = await cluster.leader();
-        await cluster.kill(killed);
-      });
-      expect(await cluster.leader()).not.toBe(killed);
-      await waitFor(() => (election.isLeader() ? true : undefined), {
-        what: 'glint to lead after the etcd leader died',
-        timeoutMs: 30_000,
-      });
-    } finally {
-      load.stop();
-      reads = await readers.stop();
-      // Stopping resigns (a `deposed` of its own), which is not what the cluster did.
-      beforeStop = [...electionLog];
-      await election.stop();
-      if (killed) await cluster.restart(killed);
-    }
-    const summary = await load.result;
-    const after = run.timeline.find((t) => t.at > run.acted);
-    console.log(formatLoad(`1.1.0 → 1.2.0, etcd leader ${killed?.name} killed`, summary));
-    console.log(
-      `timeline from the kill of the leader ${killed?.name}:\n${describeTimeline(run.timeline, run.acted)}`,
-    );
-    console.log(describeReads(reads));
-    console.log(`leader election:\n${describeTimeline(beforeStop, run.acted)}`);
-    console.log(
-      `glint's first stored write after the kill: ${after ? `${after.at - run.acted} ms (${after.what})` : 'none'}`,
-    );
-    expectNoClientError(summary);
-    await expectCompleteRecord(run.done, '1.1.0', '1.2.0');
-    // Reads wait out the election rather than fail: an API answer is late, never an error.
-    expect(reads.failures).toEqual([]);
-    expect(after, 'a record write after the kill').toBeDefined();
-    // Leadership is kept, or lost and taken back: never left vacant.
-    expect(beforeStop.at(-1)?.what).toBe('elected');
-  });
+      const electionLog: Timeline = [];
+      let beforeStop: Timeline = [];
+      election.on('elected', () => electionLog.push({ at: Date.now(), what: 'elected' }));
+      election.on('deposed', (reason) => electionLog.push({ at: Date.now(), what: `deposed: ${reason}` }));
+      election.start();
+      const load = loadThroughHaproxy();
+      const readers = startReaders();
+      let killed: EtcdMember | undefined;
+      let run: Awaited<ReturnType<typeof deployAndActMidway>>;
+      let reads: ReadSummary;
+      try {
+        await waitFor(() => (election.isLeader() ? true : undefined), {
+          what: 'glint to lead',
+          timeoutMs: 30_000,
+        });
+        run = await deployAndActMidway('1.2.0', async () => {
+          killed = await cluster.leader();
+          await cluster.kill(killed);
+        });
+        expect(await cluster.leader()).not.toBe(killed);
+        await waitFor(() => (election.isLeader() ? true : undefined), {
+          what: 'glint to lead after the etcd leader died',
+          timeoutMs: 30_000,
+        });
+      } finally {
+        load.stop();
+        reads = await readers.stop();
+        // Stopping resigns (a `deposed` of its own), which is not what the cluster did.
+        beforeStop = [...electionLog];
+        await election.stop();
+        if (killed) await cluster.restart(killed);
+      }
+      const summary = await load.result;
+      const after = run.timeline.find((t) => t.at > run.acted);
+      console.log(formatLoad(`1.1.0 → 1.2.0, etcd leader ${killed?.name} killed`, summary));
+      console.log(
+        `timeline from the kill of the leader ${killed?.name}:\n${describeTimeline(run.timeline, run.acted)}`,
+      );
+      console.log(describeReads(reads));
+      console.log(`leader election:\n${describeTimeline(beforeStop, run.acted)}`);
+      console.log(
+        `glint's first stored write after the kill: ${after ? `${after.at - run.acted} ms (${after.what})` : 'none'}`,
+      );
+      expectNoClientError(summary);
+      await expectCompleteRecord(run.done, '1.1.0', '1.2.0');
+      // Reads wait out the election rather than fail: an API answer is late, never an error.
+      expect(reads.failures).toEqual([]);
+      expect(after, 'a record write after the kill').toBeDefined();
+      // Leadership is kept, or lost and taken back: never left vacant.
+      expect(beforeStop.at(-1)?.what).toBe('elected');
+    },
+    ROLLOUT_TEST_MS,
+  );
 
   it("concurrent writes through glint's etcd client wait out the loss of the etcd leader: none fails", async () => {
     // The daemon's own call deadline (src/daemon.ts), not the stack's default.

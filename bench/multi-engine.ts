@@ -3,7 +3,7 @@
  * in a network namespace (test/support/second-engine.ts):
  *
  * 1. Rollout wall time of 6 instances on one engine against 6 spread 3/3 over two: two apps of
- *    the same image, health check (HTTP /healthz every 500 ms, 1 pass) and strategy (maxSurge 2,
+ *    the same image, health check (HTTP /healthz every 500 ms, 1 pass, 3 s timeout) and strategy (maxSurge 2,
  *    maxUnavailable 0, minHealthyTime `--min-healthy`), one pinned by `name=local`, the other
  *    free. Each run deploys both 1.0.0 ↔ 1.1.0 through the API one after the other (never side
  *    by side; the one going first alternates), timed from the POST to the end `?wait=` reports,
@@ -54,13 +54,15 @@ function declaration(ctx: DaemonStackContext, remote: SecondEngine): GlintConfig
     instances: COUNT,
     port: 8080,
     labels: testLabels(SUITE),
+    // A timeout well above an answer's usual few ms: on a machine saturated by other work a
+    // 500 ms one failed the first deployment of both apps.
     health: {
       type: 'http',
       path: '/healthz',
       interval: '500ms',
-      timeout: '500ms',
+      timeout: '3s',
       healthyThreshold: 1,
-      unhealthyThreshold: 2,
+      unhealthyThreshold: 3,
     } as const,
     strategy: {
       maxSurge: 2,
@@ -141,6 +143,22 @@ function settled(
     },
     { timeoutMs: DEADLINE_MS, intervalMs: opts.intervalMs ?? 250, what },
   ).catch((e: Error) => stack.withOutput(e));
+}
+
+/** Fails at once when the declaration's first deployment of `app` does not succeed: nothing retries it. */
+async function firstRelease(stack: DaemonStack, app: string) {
+  const first = await waitFor(
+    async () => {
+      const list: Array<Deployment & { error?: unknown }> = (
+        await stack.call('GET', `/v1/deployments?app=${app}`)
+      ).json.deployments;
+      const ended = list.find((d) => !['pending', 'running', 'paused', 'rolling_back'].includes(d.state));
+      return ended;
+    },
+    { timeoutMs: DEADLINE_MS, intervalMs: 500, what: `${app}: its first deployment ended` },
+  ).catch((e: Error) => stack.withOutput(e));
+  if (first.state !== 'succeeded')
+    throw new Error(`${app}: its first deployment ended ${first.state}: ${JSON.stringify(first.error)}`);
 }
 
 async function nodeView(stack: DaemonStack, name: string): Promise<NodeView | undefined> {
@@ -302,6 +320,7 @@ async function main() {
       },
       declaration: (ctx) => declaration(ctx, remote!),
     });
+    for (const app of [PINNED, SPREAD]) await firstRelease(stack, app);
     const pinned = await settled(stack, PINNED, `${PINNED}: ${COUNT} ready instances of ${VERSIONS[0]}`);
     const spread = await settled(stack, SPREAD, `${SPREAD}: ${COUNT} ready instances of ${VERSIONS[0]}`);
     console.log(`placed: ${PINNED} on ${spreadText(pinned)}; ${SPREAD} on ${spreadText(spread)}`);

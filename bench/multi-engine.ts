@@ -3,7 +3,7 @@
  * in a network namespace (test/support/second-engine.ts):
  *
  * 1. Rollout wall time of 6 instances on one engine against 6 spread 3/3 over two: two apps of
- *    the same image, health check (HTTP /healthz every 500 ms, 1 pass, 3 s timeout) and strategy (maxSurge 2,
+ *    the same image, health check (HTTP /healthz every 2 s, 1 pass, 2 s timeout) and strategy (maxSurge 2,
  *    maxUnavailable 0, minHealthyTime `--min-healthy`), one pinned by `name=local`, the other
  *    free. Each run deploys both 1.0.0 ↔ 1.1.0 through the API one after the other (never side
  *    by side; the one going first alternates), timed from the POST to the end `?wait=` reports,
@@ -54,13 +54,14 @@ function declaration(ctx: DaemonStackContext, remote: SecondEngine): GlintConfig
     instances: COUNT,
     port: 8080,
     labels: testLabels(SUITE),
-    // A timeout well above an answer's usual few ms: on a machine saturated by other work a
-    // 500 ms one failed the first deployment of both apps.
+    // A timeout well above an answer's usual few ms (and at most the interval, as the config
+    // check asks): on a machine saturated by other work a 500 ms one failed the first
+    // deployment of both apps.
     health: {
       type: 'http',
       path: '/healthz',
-      interval: '500ms',
-      timeout: '3s',
+      interval: '2s',
+      timeout: '2s',
       healthyThreshold: 1,
       unhealthyThreshold: 3,
     } as const,

@@ -21,13 +21,14 @@ export type PlaceStartsInput = {
  */
 export function placeStarts(input: PlaceStartsInput): Placement[] {
   const listed = new Set(input.containers.map((c) => c.instance));
+  // A container whose start is in flight may be listed before it runs: it counts as running.
+  const starting = new Set(input.pendingStarts.map((p) => p.instance));
+  const live = input.containers.filter((c) => c.running || starting.has(c.instance));
   // Spread is judged on the revision being placed: old instances are on their way out, and
   // counting them would keep a replacement off the engine of the instance it replaces.
   const nodes = input.nodes.map((n) => ({
     ...n,
-    appInstances: input.containers.filter(
-      (c) => c.node === n.name && c.running && c.specHash === input.targetSpec,
-    ).length,
+    appInstances: live.filter((c) => c.node === n.name && c.specHash === input.targetSpec).length,
   }));
   const bump = (name: string) => {
     const n = nodes.find((x) => x.name === name);

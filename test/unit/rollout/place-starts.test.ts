@@ -50,6 +50,11 @@ describe('placeStarts', () => {
     expect(where({ count: 1, pendingStarts: [{ instance: 'p1', node: 'a' }] })).toEqual(['b']);
   });
 
+  it('counts a start in flight that a list shows before it runs', () => {
+    const containers = [{ instance: 'p1', node: 'a', specHash: 'new', running: false }];
+    expect(where({ count: 1, containers, pendingStarts: [{ instance: 'p1', node: 'a' }] })).toEqual(['b']);
+  });
+
   it('places nothing on an engine that is not up, and says why when none is', () => {
     expect(where({ count: 2, nodes: [node('a', { up: false }), node('b')] })).toEqual(['b', 'b']);
     const [only] = where({ count: 1, nodes: [node('a', { up: false })] });

@@ -17,6 +17,9 @@ import type { Logger } from './log/index.ts';
 import { NodeHealth } from './nodes/index.ts';
 import { AppReleases, ConfigRollouts, RolloutEngine } from './rollout/index.ts';
 
+/** How long a remote engine may take to list its containers before it counts as not answering. */
+const REMOTE_LIST_TIMEOUT_MS = 30_000;
+
 /** What building an engine reads of an endpoint; the rest of the declaration is placement's. */
 type Endpoint = Pick<DockerEndpoint, 'name' | 'socketPath' | 'url' | 'tls' | 'serviceAddress'> & {
   insecure?: boolean | undefined;
@@ -147,6 +150,7 @@ export async function wireRollout(opts: {
       serviceAddress: opts.serviceAddresses.get(e.name) ?? '',
       labels: e.labels,
       capacity: e.capacity,
+      ...(e.url ? { listTimeoutMs: REMOTE_LIST_TIMEOUT_MS } : {}),
     })),
     {
       credentials: access.credentials,

@@ -24,14 +24,18 @@ export type DockerNode = {
   labels?: Readonly<Record<string, string>>;
   /** The most running glint containers (of every app) placed here; unset, no bound. */
   capacity?: number | undefined;
+  /**
+   * How long listing may take on this engine. A remote engine behind a cut link never answers
+   * a kept-alive connection (the kernel retransmits for minutes), so it needs one; a local
+   * socket that is slow is busy, not lost, and gets none.
+   */
+  listTimeoutMs?: number | undefined;
 };
 
 /** As node health sees an engine; `down` engines' containers count as lost. */
 export type EngineState = 'up' | 'unreachable' | 'down';
 
 type Call = { signal?: AbortSignal };
-
-const LIST_TIMEOUT_MS = 10_000;
 
 /** A glint container from one list call: no inspect per container, so a tick stays cheap. */
 export type NodeContainer = {
@@ -61,7 +65,6 @@ export class DockerNodes {
   readonly #log: Logger;
   readonly #scope: string[];
   readonly #state: (node: string) => EngineState;
-  readonly #listTimeoutMs: number;
 
   /**
    * `scope`: labels a container must carry to be listed, beyond glint's own and the app's, so
@@ -80,12 +83,9 @@ export class DockerNodes {
        * the others; only `up` engines get new instances. Default: every engine is up.
        */
       state?: (node: string) => EngineState;
-      /** How long one engine may take to list its containers. Default 10 s. */
-      listTimeoutMs?: number;
     } = {},
   ) {
     this.#state = opts.state ?? (() => 'up');
-    this.#listTimeoutMs = opts.listTimeoutMs ?? LIST_TIMEOUT_MS;
     this.#log = opts.logger ?? silentLogger();
     this.#scope = Object.entries(opts.scope ?? {}).map(([k, v]) => `${k}=${v}`);
     this.#credentials = opts.credentials ?? {};
@@ -147,8 +147,20 @@ export class DockerNodes {
   /** glint's containers on one engine, of `app` or of every app; down or not, it is asked. */
   async listOn(node: string, app?: string, call: Call = {}): Promise<NodeContainer[]> {
     const n = this.#node(node);
-    const timeout = AbortSignal.timeout(this.#listTimeoutMs);
-    const abortSignal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
+    const what = `listing containers of ${app ?? 'every app'} on node ${n.name}`;
+    // A controller of our own, not AbortSignal.any: that one keeps a reference from the
+    // deployment's long-lived signal for every call.
+    const controller = new AbortController();
+    const forward = () => controller.abort(call.signal?.reason);
+    call.signal?.addEventListener('abort', forward, { once: true });
+    let timedOut = false;
+    const timer =
+      n.listTimeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            controller.abort(new Error(`no answer within ${n.listTimeoutMs}ms`));
+          }, n.listTimeoutMs);
     try {
       const summaries = await dockerodeOf(n.engine).listContainers({
         all: true,
@@ -159,18 +171,20 @@ export class DockerNodes {
             ...this.#scope,
           ],
         },
-        abortSignal,
+        abortSignal: controller.signal,
       } as Dockerode.ContainerListOptions);
       return summaries.map((s) => fromSummary(n.name, s));
     } catch (err) {
-      const what = `listing containers of ${app ?? 'every app'} on node ${n.name}`;
-      if (timeout.aborted && !call.signal?.aborted)
+      if (timedOut)
         throw new TransientError(
           DockerErrorCode.EngineUnreachable,
-          `${what}: the Docker engine did not answer within ${this.#listTimeoutMs}ms`,
+          `${what}: the Docker engine did not answer within ${n.listTimeoutMs}ms`,
           { cause: err },
         );
       throw translateEngineError(err, what);
+    } finally {
+      clearTimeout(timer);
+      call.signal?.removeEventListener('abort', forward);
     }
   }
 

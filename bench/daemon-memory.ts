@@ -3,11 +3,13 @@
  * `--instances` demo-app instances (HTTP health every second, each probed by glint and checked
  * by HAProxy), brought up by the daemon itself, then watched for `--seconds` with a reconcile
  * pass every 2 s and `--kills` instances killed and healed on the way. RSS is read from
- * /proc/<pid>/status every 500 ms; the figure is the daemon process alone (the tsx loader
- * included), not HAProxy, etcd or the instances.
+ * /proc/<pid>/status every 500 ms; the figure is the daemon process alone, not HAProxy, etcd or
+ * the instances. It builds dist/ first, so the daemon runs compiled JavaScript with the V8 flags
+ * every launch point passes (`--node-options` adds to them), as `npm start` runs it.
  *
  *   npx tsx bench/daemon-memory.ts [--instances 100] [--seconds 60] [--kills 3] [--node-options '...']
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -33,6 +35,7 @@ const rssMb = (pid: number) => {
 };
 
 async function main() {
+  execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
   const stack = await startDaemonStack(SUITE, {
     versions: ['1.0.0'],
     ports: 1,

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The main job: dependencies, a Docker engine, the stack (etcd, registry, HAProxy), the demo
-# image 1.0.0 in the registry, then the glint daemon in the foreground. Safe to run twice, and
-# from several checkouts: there is one stack per machine, and a running one is adopted. Ctrl-C
-# stops the daemon only; the engine and the stack keep running.
+# The main job: dependencies, the compiled daemon (dist/), a Docker engine, the stack (etcd,
+# registry, HAProxy), the demo image 1.0.0 in the registry, then the glint daemon in the
+# foreground. Safe to run twice, and from several checkouts: there is one stack per machine, and
+# a running one is adopted. Ctrl-C stops the daemon only; the engine and the stack keep running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
+node scripts/build.mjs
 bash scripts/ensure-docker.sh
 bash scripts/ensure-tools.sh
 bash images/standins/build.sh

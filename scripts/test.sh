@@ -31,6 +31,7 @@ trap cleanup EXIT
 echo "== node $(node --version)"
 echo "== typecheck" && npx tsc --noEmit
 echo "== lint" && npx biome check .
+echo "== build (the daemons the tests start run dist/)" && node scripts/build.mjs
 echo "== import cycles" && npx madge --circular --extensions ts --ts-config tsconfig.json src
 status=0
 echo "== unit tests"

@@ -63,9 +63,14 @@ export function spawnDaemon(
   file: string,
   opts: { apiUrl: string; dir: string; env?: Record<string, string> },
 ): DaemonProcess {
-  const proc = spawn(process.execPath, ['bin/glint.js', 'daemon', '--config', file], {
-    env: { ...process.env, GLINT_API_TOKEN: '', ...opts.env },
-  });
+  // The V8 flag every launch point passes (scripts/start.sh, the systemd unit, the image).
+  const proc = spawn(
+    process.execPath,
+    ['--max-semi-space-size=2', 'bin/glint.js', 'daemon', '--config', file],
+    {
+      env: { ...process.env, GLINT_API_TOKEN: '', ...opts.env },
+    },
+  );
   let output = '';
   proc.stdout?.on('data', (c) => {
     output += c;

@@ -62,10 +62,36 @@ function isTimeout(err: unknown): boolean {
 }
 
 /** Runs `fn`, translating whatever etcd3 throws. */
-export async function atEdge<T>(doing: string, fn: () => Promise<T>): Promise<T> {
+/**
+ * The longest one call may take, retries included. Each try has its deadline, but a call that
+ * never settled was seen under heavy load (a deployment's record writer waited on one for
+ * minutes): past this it fails as unavailable, and the caller's retry or resume takes over.
+ */
+export const ETCD_CALL_BOUND_MS = 60_000;
+
+export async function atEdge<T>(
+  doing: string,
+  fn: () => Promise<T>,
+  boundMs: number = ETCD_CALL_BOUND_MS,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new TransientError(
+            EtcdErrorCode.Unavailable,
+            `${doing}: etcd did not answer within ${boundMs / 1000} s; check that etcd runs and is reachable`,
+          ),
+        ),
+      boundMs,
+    );
+  });
   try {
-    return await fn();
+    return await Promise.race([fn(), bound]);
   } catch (err) {
     throw translateEtcdError(err, doing);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -8,6 +8,8 @@ export type TrackedHealth = {
   healthyAt?: number | undefined;
   /** When it turned unhealthy after having been healthy. */
   failedAt?: number | undefined;
+  /** The probe's reason at `failedAt`; later probes (a recovery's "status 200") don't change it. */
+  failedBecause?: string | undefined;
   lastReason?: string | undefined;
 };
 
@@ -52,8 +54,10 @@ export class HealthTracker {
       },
       onChange: (state) => {
         if (state.phase === HealthPhase.Healthy) health.healthyAt ??= state.changedAt;
-        if (state.phase === HealthPhase.Unhealthy && health.healthyAt !== undefined)
-          health.failedAt ??= state.changedAt;
+        if (state.phase === HealthPhase.Unhealthy && health.healthyAt !== undefined && !health.failedAt) {
+          health.failedAt = state.changedAt;
+          health.failedBecause = state.lastReason;
+        }
         this.onChange();
       },
     }).catch(() => {

@@ -60,7 +60,9 @@ export function observeInstances(src: ObservationSources): ObservedInstance[] {
       running,
       healthyAt,
       failedAt: health?.failedAt,
-      failure: running ? health?.lastReason : (c.exit ?? 'the container is not running'),
+      failure: running
+        ? (health?.failedBecause ?? health?.lastReason)
+        : (c.exit ?? 'the container is not running'),
       lb: membership(server),
       retiring: leaving.has(c.instance),
       busy: src.inFlight.has(c.instance),

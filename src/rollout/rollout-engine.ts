@@ -87,7 +87,7 @@ export class RolloutEngine {
     for (const i of instances) {
       const h = tracker?.get(i);
       if (!h) continue;
-      if (h.failedAt !== undefined) out.set(i, h.lastReason ?? 'unhealthy');
+      if (h.failedAt !== undefined) out.set(i, h.failedBecause ?? h.lastReason ?? 'unhealthy');
       else if (h.healthyAt === undefined && now - h.watchedSince > deadline)
         out.set(i, `not healthy within ${deadline}ms${h.lastReason ? ` (last probe: ${h.lastReason})` : ''}`);
     }

@@ -60,6 +60,8 @@ export class RolloutEngine {
   readonly #running = new Map<string, Running>();
   readonly #health = new Map<string, HealthTracker>();
   readonly #retries = new Map<string, NodeJS.Timeout>();
+  /** While `stop` waits for runners to wind down; resuming waits for it. */
+  #stopping: Promise<void> | undefined;
   #onHealthChange: (app: string) => void = () => {};
 
   constructor(private readonly deps: EngineDeps) {}
@@ -153,6 +155,10 @@ export class RolloutEngine {
 
   /** Picks up the active deployments of every declared app (at start, or on winning leadership). */
   async resumeActive(): Promise<DeploymentRecord[]> {
+    // Leadership lost and won again while the runners still wound down (a slow engine call in
+    // flight): resuming now would see the stopping runner, skip the app, and leave its
+    // deployment running in etcd with nobody running it.
+    await this.#stopping;
     const resumed: DeploymentRecord[] = [];
     for (const app of Object.keys(this.deps.apps())) {
       if (this.#running.has(app)) continue;
@@ -260,9 +266,16 @@ export class RolloutEngine {
     for (const t of this.#retries.values()) clearTimeout(t);
     this.#retries.clear();
     for (const r of this.#running.values()) r.abort.abort();
-    await Promise.allSettled([...this.#running.values()].map((r) => r.done));
-    for (const h of this.#health.values()) h.close();
-    this.#health.clear();
+    const stopping = Promise.allSettled([...this.#running.values()].map((r) => r.done)).then(() => {
+      for (const h of this.#health.values()) h.close();
+      this.#health.clear();
+    });
+    this.#stopping = stopping;
+    try {
+      await stopping;
+    } finally {
+      if (this.#stopping === stopping) this.#stopping = undefined;
+    }
   }
 
   async #releases(

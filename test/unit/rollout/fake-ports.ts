@@ -39,8 +39,12 @@ export class FakeRuntime implements ContainerRuntime {
     return [...this.containers.values()].filter((c) => c.app === app).map(({ env, ...c }) => ({ ...c }));
   }
 
+  /** While set, a launch waits for it, deaf to its signal: an engine call that is slow to end. */
+  hold: Promise<void> | undefined;
+
   async launch(node: string, spec: InstanceSpec) {
     this.calls.push(`launch ${spec.instance}`);
+    await this.hold;
     const containerId = `c-${spec.instance}`;
     const port = this.#port++;
     const now = Date.now();

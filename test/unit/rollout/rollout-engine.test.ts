@@ -272,6 +272,31 @@ describe('RolloutEngine over in-memory ports', () => {
     expect(w.versions()).toEqual(['1.1.0', '1.1.0', '1.1.0']);
   });
 
+  it('resumes a deployment when leadership comes back while its runner still winds down', async () => {
+    const w = world();
+    await deployed(w, '1.0.0');
+    let release = () => {};
+    w.runtime.hold = new Promise<void>((r) => {
+      release = r;
+    });
+    const launches = w.runtime.calls.length;
+    const d = await w.engine.startDeployment('web', { kind: 'deploy', version: '1.1.0' });
+    await waitFor(() => (w.runtime.calls.length > launches ? true : undefined), {
+      timeoutMs: 20_000,
+      what: 'a launch in flight',
+    });
+    // Deposed: the runner is told to stop but its launch has not returned yet...
+    const stopping = w.engine.stop();
+    // ...and elected again before it has.
+    const resumed = w.engine.resumeActive();
+    w.runtime.hold = undefined;
+    release();
+    await stopping;
+    expect((await resumed).map((r) => r.id)).toEqual([d.id]);
+    expect((await w.finished(d.id)).state).toBe('succeeded');
+    expect(w.versions()).toEqual(['1.1.0', '1.1.0', '1.1.0']);
+  });
+
   it('a second engine registers again the instances the first put in rotation, whose entries its lease took', async () => {
     const w = world({ strategy: { minHealthyTime: '150ms' } });
     await deployed(w, '1.0.0');

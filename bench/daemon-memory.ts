@@ -1,13 +1,13 @@
 /**
  * Resident memory of a real daemon process while it manages many instances: one app of
- * `--instances` demo-app instances (HTTP health every second, each probed by glint and checked
+ * `--instances` demo-app instances (HTTP health every 5 s, each probed by glint and checked
  * by HAProxy), brought up by the daemon itself, then watched for `--seconds` with a reconcile
  * pass every 2 s and `--kills` instances killed and healed on the way. RSS is read from
  * /proc/<pid>/status every 500 ms; the figure is the daemon process alone, not HAProxy, etcd or
  * the instances. It builds dist/ first, so the daemon runs compiled JavaScript with the V8 flags
  * every launch point passes (`--node-options` adds to them), as `npm start` runs it.
  *
- *   npx tsx bench/daemon-memory.ts [--instances 100] [--seconds 60] [--kills 3] [--node-options '...']
+ *   npx tsx bench/daemon-memory.ts [--instances 100] [--seconds 60] [--kills 3] [--surge 10] [--node-options '...']
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -24,6 +24,9 @@ const INSTANCES = Number(benchArg('instances', '100'));
 const SECONDS = Number(benchArg('seconds', '60'));
 const KILLS = Number(benchArg('kills', '3'));
 const NODE_OPTIONS = benchArg('node-options', '');
+// Started in waves: a hundred Node processes booting at once on two cores time out their
+// health checks and the first deployment rolls itself back, again and again.
+const SURGE = ((s: string) => (s.endsWith('%') ? s : Number(s)))(benchArg('surge', '10'));
 const APP = 'membench';
 const docker = new Docker();
 
@@ -54,15 +57,19 @@ async function main() {
           port: 8080,
           labels: testLabels(SUITE),
           resources: { memory: '64m' },
-          health: { type: 'http', path: '/healthz', interval: '1s', timeout: '1s', healthyThreshold: 1 },
-          // The first deployment starts them all at once; nothing old to keep.
-          strategy: { maxSurge: '100%', maxUnavailable: 0, minHealthyTime: '1s', healthyDeadline: '5m' },
+          // Kubernetes-like cadence (its default period is 10 s, Marathon's 60 s). The first
+          // deployment boots all hundred at once (nothing old to keep, so no surge bound): on two
+          // cores a 1 s timeout fails instances that were ready, and the deployment rolls back.
+          health: { type: 'http', path: '/healthz', interval: '5s', timeout: '2s', healthyThreshold: 1 },
+          strategy: { maxSurge: SURGE, maxUnavailable: 0, minHealthyTime: '1s', healthyDeadline: '5m' },
           routing: { frontendPort: ctx.ports[0]! },
         },
       },
     }),
   });
   const pid = stack.daemon.proc.pid!;
+  // Ctrl-C still removes the stack and its instances.
+  process.once('SIGINT', () => void stack.close().finally(() => process.exit(130)));
   try {
     const started = Date.now();
     await waitFor(

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.ts';
@@ -72,12 +72,17 @@ export function spawnDaemon(
     },
   );
   let output = '';
+  // Also kept in the daemon's folder, to read while a long run (a bench) is still going.
+  const log = createWriteStream(join(opts.dir, `daemon-${proc.pid}.log`));
   proc.stdout?.on('data', (c) => {
     output += c;
+    log.write(c);
   });
   proc.stderr?.on('data', (c) => {
     output += c;
+    log.write(c);
   });
+  proc.once('exit', () => log.end());
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   return { proc, apiUrl: opts.apiUrl, dir: opts.dir, output: () => output, exited };
 }

@@ -24,8 +24,8 @@ const INSTANCES = Number(benchArg('instances', '100'));
 const SECONDS = Number(benchArg('seconds', '60'));
 const KILLS = Number(benchArg('kills', '3'));
 const NODE_OPTIONS = benchArg('node-options', '');
-// Started in waves: a hundred Node processes booting at once on two cores time out their
-// health checks and the first deployment rolls itself back, again and again.
+// The replacements of killed instances; the first deployment has nothing old to keep and
+// starts all of them at once whatever this says, as Kubernetes scales a new ReplicaSet.
 const SURGE = ((s: string) => (s.endsWith('%') ? s : Number(s)))(benchArg('surge', '10'));
 const APP = 'membench';
 const docker = new Docker();

@@ -48,6 +48,23 @@ describe('glint config check', () => {
     expect(err.text()).toContain('export default defineConfig');
   });
 
+  it('names the field that holds a function: a declaration is data', async () => {
+    const file = writeDeclaration(`export default {
+      apps: { web: { image: 'demo', version: '1.0.0', instances: 1, port: 8080,
+        health: { type: 'http', path: () => '/healthz' } } },
+    };`);
+    const err = capture();
+    expect(await configCheckCommand(file, capture().stream, err.stream)).toBe(1);
+    expect(err.text()).toContain('apps.web.health.path is a function; a declaration holds only data');
+  });
+
+  it('says where a file that does not compile breaks', async () => {
+    const file = writeDeclaration('export default {\n  apps: {\n');
+    const err = capture();
+    expect(await configCheckCommand(file, capture().stream, err.stream)).toBe(1);
+    expect(err.text()).toMatch(/could not be loaded: .*scheduler\.config\.ts:3:\d+: ERROR: \S/);
+  });
+
   it('names a missing file', async () => {
     const err = capture();
     expect(await configCheckCommand('/nonexistent/scheduler.config.ts', capture().stream, err.stream)).toBe(

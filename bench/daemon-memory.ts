@@ -7,7 +7,11 @@
  * the instances. It builds dist/ first, so the daemon runs compiled JavaScript with the V8 flags
  * every launch point passes (`--node-options` adds to them), as `npm start` runs it.
  *
- *   npx tsx bench/daemon-memory.ts [--instances 100] [--seconds 60] [--kills 3] [--surge 10] [--node-options '...']
+ *   npx tsx bench/daemon-memory.ts [--instances 100] [--seconds 60] [--kills 3] [--surge 10]
+ *     [--node-options '...'] [--env 'NAME=value,NAME=value']
+ *
+ * `--env` sets the daemon's environment on top of what every launch point sets, e.g. to compare
+ * allocator settings: `--env MALLOC_ARENA_MAX=8`.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -24,6 +28,12 @@ const INSTANCES = Number(benchArg('instances', '100'));
 const SECONDS = Number(benchArg('seconds', '60'));
 const KILLS = Number(benchArg('kills', '3'));
 const NODE_OPTIONS = benchArg('node-options', '');
+const EXTRA_ENV = Object.fromEntries(
+  benchArg('env', '')
+    .split(',')
+    .filter((pair) => pair.includes('='))
+    .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+);
 // The replacements of killed instances; the first deployment has nothing old to keep and
 // starts all of them at once whatever this says, as Kubernetes scales a new ReplicaSet.
 const SURGE = ((s: string) => (s.endsWith('%') ? s : Number(s)))(benchArg('surge', '10'));
@@ -42,7 +52,7 @@ async function main() {
   const stack = await startDaemonStack(SUITE, {
     versions: ['1.0.0'],
     ports: 1,
-    ...(NODE_OPTIONS ? { env: { NODE_OPTIONS } } : {}),
+    env: { ...(NODE_OPTIONS ? { NODE_OPTIONS } : {}), ...EXTRA_ENV },
     declaration: (ctx) => ({
       etcd: { endpoints: [ctx.etcdEndpoint], leaseTtl: '5s' },
       registries: { [ctx.registryHost]: { insecure: true } },
@@ -113,7 +123,8 @@ async function main() {
     const app = (await stack.call('GET', `/v1/apps/${APP}`)).json;
     console.log(
       `daemon RSS over ${SECONDS} s managing ${INSTANCES} instances (${killed} killed and healed, ` +
-        `${app.instances.ready} ready at the end)${NODE_OPTIONS ? ` with NODE_OPTIONS=${NODE_OPTIONS}` : ''}: ` +
+        `${app.instances.ready} ready at the end)${NODE_OPTIONS ? ` with NODE_OPTIONS=${NODE_OPTIONS}` : ''}` +
+        `${Object.keys(EXTRA_ENV).length > 0 ? ` with ${benchArg('env', '')}` : ''}: ` +
         `median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(0)} MB, max ${sorted.at(-1)!.toFixed(0)} MB (target < 150 MB)`,
     );
   } finally {

@@ -2,9 +2,10 @@ import type Dockerode from 'dockerode';
 import { GlintError } from '../errors/index.ts';
 import type { Logger } from '../log/index.ts';
 import { silentLogger } from '../log/index.ts';
+import { sleep } from '../time/index.ts';
 import { buildCreateOptions } from './create-options.ts';
 import { type DockerEngine, dockerodeOf } from './engine.ts';
-import { isNotFound, translateEngineError } from './engine-errors.ts';
+import { isNotFound, isRemovalInProgress, translateEngineError } from './engine-errors.ts';
 import { DockerErrorCode } from './error-codes.ts';
 import { type ExecResult, execInContainer } from './exec-in-container.ts';
 import { GLINT_LABELS, type InstanceSpec } from './instance-spec.ts';
@@ -20,6 +21,8 @@ export type ListFilter = {
 };
 
 const HTTP_NOT_MODIFIED = 304;
+/** How long a remove waits for the engine's own removal of the container, begun by an earlier call. */
+const REMOVAL_WAIT_MS = 60_000;
 
 /**
  * glint's hand on one Docker engine: create, start, stop, remove, inspect and list the
@@ -97,8 +100,25 @@ export class DockerRuntime {
       this.#logger.info({ containerId: observed.id, name: observed.name }, 'container removed');
     } catch (err) {
       if (isNotFound(err)) return;
+      if (isRemovalInProgress(err)) return this.#untilRemoved(observed, opts.signal);
       throw translateEngineError(err, `removing container ${observed.name}`);
     }
+  }
+
+  /**
+   * The engine goes on removing a container after the call that asked for it was aborted (a
+   * deposed leader's runner); the next remove is done when that removal is, not an error.
+   */
+  async #untilRemoved(observed: ObservedContainer, signal: AbortSignal | undefined): Promise<void> {
+    const deadline = Date.now() + REMOVAL_WAIT_MS;
+    while (Date.now() < deadline) {
+      if (!(await this.inspect(observed.id, { ...(signal ? { signal } : {}) }))) return;
+      await sleep(250, signal);
+    }
+    throw new GlintError(
+      DockerErrorCode.EngineError,
+      `removing container ${observed.name}: the engine's own removal of it has not finished in ${REMOVAL_WAIT_MS / 1000} s`,
+    );
   }
 
   /** The container, or undefined when it does not exist. */

@@ -40,3 +40,9 @@ export function translateEngineError(err: unknown, what: string): Error {
 export function isNotFound(err: unknown): boolean {
   return (err as EngineFailure)?.statusCode === 404;
 }
+
+/** Another call is removing the container (a caller stopped mid-removal and a new one began). */
+export function isRemovalInProgress(err: unknown): boolean {
+  const e = err as EngineFailure;
+  return e?.statusCode === 409 && /removal of container .* is already in progress/i.test(engineMessage(err));
+}

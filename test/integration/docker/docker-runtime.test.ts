@@ -113,6 +113,19 @@ describe('DockerRuntime', () => {
     await expect(runtime.remove(id)).resolves.toBeUndefined();
   });
 
+  it('removes a container that another call is already removing, waiting for that removal', async () => {
+    const { id } = await runtime.create(demoInstanceSpec(SUITE, image));
+    await runtime.start(id);
+    // Three at once: the engine answers the later ones 409 "removal ... already in progress" or 404.
+    const results = await Promise.allSettled([1, 2, 3].map(() => runtime.remove(id, { force: true })));
+    expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'removed'))).toEqual([
+      'removed',
+      'removed',
+      'removed',
+    ]);
+    expect(await runtime.inspect(id)).toBeUndefined();
+  });
+
   it('refuses a second container with the same instance name', async () => {
     const spec = demoInstanceSpec(SUITE, image);
     await runtime.create(spec);

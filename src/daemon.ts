@@ -6,6 +6,7 @@ import {
   closeApiServer,
   createApi,
   createApiServer,
+  FollowerEventFeed,
   nodeViews,
   type ReadinessCheck,
   TokenTable,
@@ -272,6 +273,10 @@ async function startInto(
   );
   await reads.start();
   releases.push(() => reads.stop());
+  // Only the leader's engine emits: while this daemon follows, its event stream is read back
+  // from the records the leader writes.
+  const followerEvents = new FollowerEventFeed(etcd, log);
+  releases.push(() => followerEvents.stop());
   const api = createApi({
     log: log.child({ component: 'api' }),
     readiness,
@@ -288,6 +293,7 @@ async function startInto(
     ),
     shutdown: shutdown.signal,
     metrics,
+    eventSources: [followerEvents.events],
   });
   const server = await listen(api, config.api.listen);
   // Streams and long polls end first, so closing the server never waits on them.
@@ -316,6 +322,10 @@ async function startInto(
   });
   // Rotations begin once the declaration is enforced, so a missed slot's catch-up does not
   // collide with the declaration's own deployments.
+  // Not leading until the campaign below is won.
+  followerEvents.start();
+  election.on('elected', () => void followerEvents.stop());
+  election.on('deposed', () => followerEvents.start());
   election.on(
     'elected',
     () =>

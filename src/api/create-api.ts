@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
 import type { Logger } from '../log/index.ts';
+import type { RolloutEvents } from '../rollout/index.ts';
 import { errorHandler, notFound } from './api-error.ts';
 import type { ApiState } from './api-ports.ts';
 import type { TokenTable } from './api-tokens.ts';
@@ -30,6 +31,8 @@ export type ApiDeps = {
   /** Aborted when the daemon stops: event streams end and long polls answer. */
   shutdown: AbortSignal;
   events?: EventStreamOptions;
+  /** Events from elsewhere than the engine: on a daemon that does not lead, those read from etcd. */
+  eventSources?: readonly RolloutEvents[];
   /** Prometheus: `/metrics` (no token, like `/healthz`) and the time of each answer. */
   metrics?: { scrape: () => Promise<{ contentType: string; body: string }>; apiAnswered: AnswerObserver };
 };
@@ -75,7 +78,7 @@ export function createApi(deps: ApiDeps): Express {
   app.use(appRoutes(deps.state));
   app.use(deploymentRoutes(deps.state, deps.shutdown));
   app.use(nodeRoutes(deps.state));
-  const stream = new EventStream(deps.state.control.events, deps.events);
+  const stream = new EventStream([deps.state.control.events, ...(deps.eventSources ?? [])], deps.events);
   app.get('/v1/events', requireRole('read'), stream.handle);
   deps.shutdown.addEventListener('abort', () => stream.close(), { once: true });
 

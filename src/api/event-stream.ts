@@ -21,7 +21,15 @@ type Client = { res: Response; filter: EventFilter; heartbeat: NodeJS.Timeout };
 const DEPLOYMENT_EVENTS = ['deployment:started', 'deployment:updated', 'deployment:finished'] as const;
 const STEP_EVENTS = ['step:started', 'step:finished', 'step:failed'] as const;
 /** Events that carry their app and are streamed as they are. */
-const APP_EVENTS = ['instance:failed', 'instance:backoff', 'rotation:started', 'rotation:skipped'] as const;
+const APP_EVENTS = [
+  'instance:failed',
+  'instance:backoff',
+  'rotation:started',
+  'rotation:skipped',
+  'config:changed',
+] as const;
+/** Every type the stream carries, for the OpenAPI document. */
+export const STREAMED_EVENT_TYPES: readonly string[] = [...DEPLOYMENT_EVENTS, ...STEP_EVENTS, ...APP_EVENTS];
 
 function frame(event: StreamEvent): string {
   return `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`;
@@ -30,7 +38,9 @@ function frame(event: StreamEvent): string {
 /**
  * `GET /v1/events`: the rollout engine's events as Server-Sent Events, with ids, a bounded ring
  * of recent events for `Last-Event-ID` resume, and `?types=` / `?app=` filters. Streams end
- * when the daemon shuts down, so an open one never holds the server.
+ * when the daemon shuts down, so an open one never holds the server. It listens to every
+ * source it is given: the leader's engine, and on a follower the events read back from etcd;
+ * only one of them emits at a time, and both go through the same mapping.
  */
 export class EventStream {
   readonly #ring: EventRing;
@@ -39,10 +49,14 @@ export class EventStream {
   readonly #heartbeatMs: number;
   readonly #maxBuffered: number;
 
-  constructor(events: RolloutEvents, opts: EventStreamOptions = {}) {
+  constructor(sources: readonly RolloutEvents[], opts: EventStreamOptions = {}) {
     this.#ring = new EventRing(randomBytes(4).toString('hex'), opts.capacity ?? 1_000);
     this.#heartbeatMs = opts.heartbeatMs ?? 15_000;
     this.#maxBuffered = opts.maxBufferedBytes ?? 1024 * 1024;
+    for (const events of sources) this.#listen(events);
+  }
+
+  #listen(events: RolloutEvents): void {
     for (const type of DEPLOYMENT_EVENTS) {
       const listener = (record: DeploymentRecord) =>
         this.#publish(type, record.app, deploymentEventView(record));

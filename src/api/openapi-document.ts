@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { STREAMED_EVENT_TYPES } from './event-stream.ts';
 import {
   appName,
   deployBody,
@@ -117,7 +118,9 @@ function paths(): Record<string, unknown> {
     ),
     '/v1/events': {
       get: {
-        summary: 'Server-Sent Events of deployments and steps; Last-Event-ID resumes',
+        summary:
+          'Server-Sent Events of deployments, steps, instances, rotations and config changes, on any daemon; Last-Event-ID resumes',
+        description: `Event types: ${STREAMED_EVENT_TYPES.join(', ')}. \`types\` takes types or namespaces (\`deployment\`).`,
         parameters: [
           ...queryParams(eventsQuery),
           { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } },

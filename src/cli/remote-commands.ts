@@ -274,7 +274,10 @@ export function instanceTable(app: AppRow & { instances: { list: InstanceRow[] }
   );
 }
 
-/** `deployment:finished web d-1a2b succeeded` or `step:started web d-1a2b start 4f2a1c`. */
+/**
+ * `deployment:finished web d-1a2b succeeded`, `step:started web d-1a2b start 4f2a1c`, or
+ * `config:changed web started d-1a2b at revision 42: config/web/GREETING`.
+ */
 export function eventLine(type: string, data: string): string {
   let d: Record<string, unknown>;
   try {
@@ -285,5 +288,11 @@ export function eventLine(type: string, data: string): string {
   if (type.startsWith('deployment:')) return `${type} ${d.app} ${d.id} ${d.kind} ${d.state}`;
   if (type.startsWith('step:'))
     return `${type} ${d.app} ${d.deploymentId} ${d.kind} ${d.instance}${d.message ? `: ${d.message}` : ''}`;
+  if (type === 'config:changed') {
+    const keys = Array.isArray(d.keys) && d.keys.length > 0 ? d.keys.join(', ') : 'no key named';
+    const started = d.deploymentId ? ` ${d.deploymentId}` : '';
+    const why = d.deploymentId || !d.message ? '' : ` (${d.message})`;
+    return `${type} ${d.app} ${d.outcome}${started}${why} at revision ${d.revision}: ${keys}`;
+  }
   return `${type} ${data}`;
 }

@@ -9,7 +9,7 @@ export { nextDeploymentChange } from './deployment-changes.ts';
 export { fingerprintEnv } from './env-fingerprint.ts';
 export { type EnvSnapshot, resolveEnvSnapshot } from './env-snapshot.ts';
 export { EnvErrorCode, isValidVariableName, MAX_ENV_VALUE_BYTES, mergeEnvLayers } from './env-vars.ts';
-export { connectEtcd, EtcdClient, type EtcdConnectOptions } from './etcd-client.ts';
+export { connectEtcd, EtcdClient, type EtcdConnectOptions, type WatchHandle } from './etcd-client.ts';
 export { EtcdErrorCode, translateEtcdError } from './etcd-errors.ts';
 export { KeyedSerial } from './keyed-serial.ts';
 export { type EtcdKeys, etcdKeys } from './keys.ts';
@@ -23,6 +23,7 @@ export { EtcdServiceRegistry, type ServiceRegistryOptions } from './service-regi
 export { type CachedSources, StateReadCache } from './state-read-cache.ts';
 export {
   type AppRecord,
+  AppRecordSchema,
   CONFIG_CHANGES_KEPT,
   type ConfigChange,
   ConfigChangeOutcome,
@@ -31,6 +32,7 @@ export {
   DeploymentKind,
   type DeploymentRecord,
   type DeploymentRecordInput,
+  DeploymentRecordSchema,
   DeploymentState,
   type DeploymentStep,
   type DeploymentTrigger,

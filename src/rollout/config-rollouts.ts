@@ -15,6 +15,7 @@ import {
   type WatchedApp,
 } from '../etcd/index.ts';
 import type { Logger } from '../log/index.ts';
+import { configChangedEvent } from './config-changed-event.ts';
 import { type ConfigRolloutInput, decideConfigRollout } from './decide-config-rollout.ts';
 import type { DeploymentRequest } from './deployment-request.ts';
 import type { Clock } from './ports.ts';
@@ -247,8 +248,17 @@ export class ConfigRollouts {
       .catch((err) => this.#log.warn({ err, app }, 'reading the active deployment failed'));
   }
 
-  /** Puts the change on the app record, newest first; a race with another writer is retried. */
+  /**
+   * Records the change, then tells it as `config:changed`: a client that reads the app record on
+   * the event finds the change there, and followers derive the same event from that record.
+   */
   async #record(app: string, change: ConfigChange): Promise<void> {
+    await this.#save(app, change);
+    this.#deps.engine.events.emit('config:changed', configChangedEvent(app, change));
+  }
+
+  /** Puts the change on the app record, newest first; a race with another writer is retried. */
+  async #save(app: string, change: ConfigChange): Promise<void> {
     for (let attempt = 1; attempt <= RECORD_ATTEMPTS; attempt++) {
       const found = await this.#deps.store.getApp(app);
       const base: AppRecord = found?.record ?? { app, history: [], updatedAt: change.at };

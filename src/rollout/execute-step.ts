@@ -7,6 +7,7 @@ import type { HealthTracker } from './health-tracker.ts';
 import type { Clock, ContainerRuntime, LoadBalancer, RuntimeInstance, ServiceRegistry } from './ports.ts';
 import type { RecordWriter } from './record-writer.ts';
 import type { RolloutEvents } from './rollout-events.ts';
+import { stepEvent } from './step-event.ts';
 
 /** Everything a step needs; built once per deployment run. */
 export type StepContext = {
@@ -44,21 +45,26 @@ const iso = (ctx: StepContext) => new Date(ctx.clock.now()).toISOString();
 
 /** Writes the step as running before anything happens, and returns a way to finish it. */
 async function beginStep(ctx: StepContext, fields: StepFields) {
-  let seq = 0;
   const attempt =
     ctx.writer.record.steps.filter((s) => s.kind === fields.kind && s.instance === fields.instance).length +
     1;
+  let begun: DeploymentStep | undefined;
   await ctx.writer.update((r) => {
-    seq = (r.steps.at(-1)?.seq ?? 0) + 1;
-    const step: DeploymentStep = { seq, attempt, state: 'running', startedAt: iso(ctx), ...fields };
-    return { ...r, steps: [...r.steps, step] };
+    const seq = (r.steps.at(-1)?.seq ?? 0) + 1;
+    begun = { seq, attempt, state: 'running', startedAt: iso(ctx), ...fields };
+    return { ...r, steps: [...r.steps, begun] };
   });
-  ctx.events.emit('step:started', { app: ctx.app, deploymentId: ctx.writer.record.id, ...fields });
-  const finish = (state: DeploymentStep['state'], patch: Partial<DeploymentStep> = {}) =>
-    ctx.writer.update((r) => ({
+  const step = begun as DeploymentStep;
+  ctx.events.emit('step:started', stepEvent(ctx.app, ctx.writer.record.id, step));
+  /** The step as it ends, and its write: the event tells the step even when the write failed. */
+  const finish = (state: DeploymentStep['state'], patch: Partial<DeploymentStep> = {}) => {
+    const ended: DeploymentStep = { ...step, ...patch, state, finishedAt: iso(ctx) };
+    const written = ctx.writer.update((r) => ({
       ...r,
-      steps: r.steps.map((s) => (s.seq === seq ? { ...s, ...patch, state, finishedAt: iso(ctx) } : s)),
+      steps: r.steps.map((s) => (s.seq === step.seq ? ended : s)),
     }));
+    return { ended, written };
+  };
   return { finish };
 }
 
@@ -71,17 +77,14 @@ async function recorded(
   const patch: Partial<DeploymentStep> = {};
   try {
     await work((p) => Object.assign(patch, p));
-    await step.finish('succeeded', patch);
-    ctx.events.emit('step:finished', {
-      app: ctx.app,
-      deploymentId: ctx.writer.record.id,
-      ...fields,
-      ...patch,
-    });
+    const done = step.finish('succeeded', patch);
+    await done.written;
+    ctx.events.emit('step:finished', stepEvent(ctx.app, ctx.writer.record.id, done.ended));
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    await step.finish('failed', { ...patch, message }).catch(() => undefined);
-    ctx.events.emit('step:failed', { app: ctx.app, deploymentId: ctx.writer.record.id, ...fields, message });
+    const failed = step.finish('failed', { ...patch, message });
+    await failed.written.catch(() => undefined);
+    ctx.events.emit('step:failed', { ...stepEvent(ctx.app, ctx.writer.record.id, failed.ended), message });
     throw err;
   }
 }

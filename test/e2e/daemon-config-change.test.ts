@@ -15,6 +15,7 @@ import { freePort } from '../support/free-port.ts';
 import { startHaproxy } from '../support/haproxy-container.ts';
 import { formatLoad, startLoad } from '../support/http-load.ts';
 import { testLabels, testRunId } from '../support/labels.ts';
+import { readEvents, type SseEvent } from '../support/sse-reader.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 const SUITE = 'e2e-daemon-config-change';
@@ -77,6 +78,25 @@ async function get(path: string): Promise<any> {
 }
 
 const appState = () => get(`/v1/apps/${APP}`);
+
+/**
+ * Reads `daemonUrl`'s event stream (opened now) until `until` holds. A stream that never brings
+ * what is awaited is cut at the deadline, which fails the test instead of holding it.
+ */
+async function streamOf(daemonUrl: string, query: string, until: (events: SseEvent[]) => boolean) {
+  const res = await fetch(`${daemonUrl}/v1/events?${query}`, {
+    headers: { authorization: `Bearer ${TOKEN}` },
+    signal: AbortSignal.timeout(280_000),
+  });
+  if (res.status !== 200) throw new Error(`GET /v1/events: ${res.status} ${await res.text()}`);
+  const read = readEvents(res, until);
+  read.catch(() => undefined);
+  // Wrapped: an async function returning the promise itself would wait for the stream's end.
+  return { read };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: event payloads are checked field by field
+const dataOf = (e: SseEvent): any => JSON.parse(e.data);
 
 const withOutput = (err: Error) => {
   const second = follower ? `; second daemon output: ${follower.output().slice(-3000)}` : '';
@@ -184,6 +204,9 @@ describe('a config change in etcd, rolled out by a real daemon', () => {
   it('replaces every instance with the new env under load, and the API shows its cause and each instance’s env', async () => {
     const traffic = load();
     let since = 0;
+    const stream = await streamOf(api, `types=config&app=${APP}`, (events) =>
+      events.some((e) => e.event === 'config:changed' && dataOf(e).revision >= since && since > 0),
+    );
     // biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field in the tests
     let done: any;
     try {
@@ -194,6 +217,19 @@ describe('a config change in etcd, rolled out by a real daemon', () => {
     }
     const summary = await traffic.result;
     console.log(formatLoad('config change by the daemon', summary));
+    const { events } = await stream.read;
+    const told = events.filter((e) => e.event === 'config:changed' && dataOf(e).revision === since);
+    expect(told.map(dataOf)).toEqual([
+      expect.objectContaining({
+        app: APP,
+        keys: [`config/${APP}/GREETING`],
+        revision: since,
+        outcome: 'started',
+        deploymentId: done.id,
+        fingerprint: done.to.env.fingerprint,
+      }),
+    ]);
+    expect(JSON.stringify(events)).not.toContain(VALUE);
     expect(done.state, `error: ${JSON.stringify(done.error)}`).toBe('succeeded');
     expect(done.kind).toBe('config');
     expect(done.trigger).toEqual({
@@ -311,9 +347,54 @@ describe('a config change in etcd, rolled out by a real daemon', () => {
       throw new Error(`${err.message}; follower output: ${second.output().slice(-2000)}`);
     });
 
+    // The follower streams what the leader writes to etcd once it has read the records.
+    await waitFor(() => (second.output().includes('following: events are read back') ? true : undefined), {
+      timeoutMs: 60_000,
+      what: 'the second daemon to follow the records in etcd',
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}; follower output: ${second.output().slice(-2000)}`);
+    });
+    let doneId: string | undefined;
+    const onFollower = await streamOf(second.apiUrl, `app=${APP}`, (events) =>
+      events.some((e) => e.event === 'deployment:finished' && dataOf(e).id === doneId),
+    );
     const first = await etcd.put(`/glint/config/${APP}/GREETING`, 'from-the-leader');
     const done = await rolloutOf(`config/${APP}/GREETING`, first);
+    doneId = done.id;
     expect(done.state).toBe('succeeded');
+    // An end told before doneId was known is found at the next event or keep-alive (15 s).
+    const { events } = await onFollower.read.catch(withOutput);
+    const ofDone = events.filter(
+      (e) =>
+        (e.event.startsWith('deployment:') && dataOf(e).id === done.id) ||
+        (e.event.startsWith('step:') && dataOf(e).deploymentId === done.id),
+    );
+    const types = ofDone.map((e) => e.event);
+    expect(types[0]).toBe('deployment:started');
+    expect(types.at(-1)).toBe('deployment:finished');
+    expect(dataOf(ofDone.at(-1)!)).toMatchObject({
+      id: done.id,
+      app: APP,
+      kind: 'config',
+      state: 'succeeded',
+    });
+    // Every step the leader recorded, told once as started and once as it ended, as recorded.
+    const steps = ofDone.filter((e) => e.event.startsWith('step:'));
+    expect(done.steps.length).toBeGreaterThanOrEqual(6);
+    for (const recorded of done.steps) {
+      const told = steps.filter((e) => dataOf(e).seq === recorded.seq);
+      expect(told.map((e) => e.event)).toEqual([
+        'step:started',
+        recorded.state === 'failed' ? 'step:failed' : 'step:finished',
+      ]);
+      expect(dataOf(told[1]!)).toEqual({ app: APP, deploymentId: done.id, ...recorded });
+    }
+    // The config change the leader recorded reaches the follower too.
+    const changed = events.filter((e) => e.event === 'config:changed').map(dataOf);
+    expect(changed).toContainEqual(
+      expect.objectContaining({ app: APP, revision: first, outcome: 'started', deploymentId: done.id }),
+    );
+    expect(JSON.stringify(events)).not.toContain('from-the-leader');
     const handled = (await appState()).configChanges.filter((c: { revision: number }) => c.revision >= first);
     expect(handled.map((c: { outcome: string }) => c.outcome)).toEqual(['started']);
     expect(second.output()).not.toContain('"config change"');

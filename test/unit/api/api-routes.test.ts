@@ -342,6 +342,25 @@ describe('GET /v1/events', () => {
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
   });
 
+  it('streams config changes by their namespace and app, key names only', async () => {
+    const w = await world();
+    const res = await fetch(`${w.url}/v1/events?types=config&app=web`, {
+      headers: { authorization: `Bearer ${TOKENS.read}` },
+    });
+    const change = {
+      at: '2026-01-01T00:00:00.000Z',
+      revision: 9,
+      keys: ['secrets/web/TOKEN'],
+      outcome: 'recorded' as const,
+    };
+    w.engine.events.emit('config:changed', { app: 'other', ...change });
+    w.engine.events.emit('instance:failed', { app: 'web', why: 'exited' });
+    w.engine.events.emit('config:changed', { app: 'web', ...change });
+    const { events } = await readEvents(res, (evs) => evs.length >= 1);
+    expect(events.map((e) => e.event)).toEqual(['config:changed']);
+    expect(JSON.parse(events[0]!.data)).toEqual({ app: 'web', ...change });
+  });
+
   it('streams what the reconciler and the rotations tell, by namespace', async () => {
     const w = await world();
     const res = await fetch(`${w.url}/v1/events?types=instance,rotation`, {

@@ -50,6 +50,23 @@ describe('eventLine', () => {
       line: 'step:failed web d1 start a1: status 503',
     },
     {
+      type: 'config:changed',
+      data: {
+        app: 'web',
+        revision: 42,
+        keys: ['config/web/GREETING', 'secrets/web/TOKEN'],
+        outcome: 'started',
+        deploymentId: 'd1',
+        message: 'the env changed',
+      },
+      line: 'config:changed web started d1 at revision 42: config/web/GREETING, secrets/web/TOKEN',
+    },
+    {
+      type: 'config:changed',
+      data: { app: 'web', revision: 7, keys: [], outcome: 'queued', message: 'd0 is active' },
+      line: 'config:changed web queued (d0 is active) at revision 7: no key named',
+    },
+    {
       type: 'stream:gap',
       data: { message: 'events were missed' },
       line: 'stream:gap {"message":"events were missed"}',

@@ -8,10 +8,10 @@
  * every launch point passes (`--node-options` adds to them), as `npm start` runs it.
  *
  *   npx tsx bench/daemon-memory.ts [--instances 100] [--seconds 60] [--kills 3] [--surge 10]
- *     [--node-options '...'] [--env 'NAME=value,NAME=value']
+ *     [--node-options '...'] [--node-flags '--flag --flag'] [--env 'NAME=value,NAME=value']
  *
  * `--env` sets the daemon's environment on top of what every launch point sets, e.g. to compare
- * allocator settings: `--env MALLOC_ARENA_MAX=8`.
+ * allocator settings: `--env MALLOC_ARENA_MAX=8`; `--node-flags` passes V8 flags NODE_OPTIONS refuses.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -28,6 +28,9 @@ const INSTANCES = Number(benchArg('instances', '100'));
 const SECONDS = Number(benchArg('seconds', '60'));
 const KILLS = Number(benchArg('kills', '3'));
 const NODE_OPTIONS = benchArg('node-options', '');
+const NODE_FLAGS = benchArg('node-flags', '')
+  .split(' ')
+  .filter((f) => f.length > 0);
 const EXTRA_ENV = Object.fromEntries(
   benchArg('env', '')
     .split(',')
@@ -53,6 +56,7 @@ async function main() {
     versions: ['1.0.0'],
     ports: 1,
     env: { ...(NODE_OPTIONS ? { NODE_OPTIONS } : {}), ...EXTRA_ENV },
+    nodeFlags: NODE_FLAGS,
     declaration: (ctx) => ({
       etcd: { endpoints: [ctx.etcdEndpoint], leaseTtl: '5s' },
       registries: { [ctx.registryHost]: { insecure: true } },
@@ -124,7 +128,8 @@ async function main() {
     console.log(
       `daemon RSS over ${SECONDS} s managing ${INSTANCES} instances (${killed} killed and healed, ` +
         `${app.instances.ready} ready at the end)${NODE_OPTIONS ? ` with NODE_OPTIONS=${NODE_OPTIONS}` : ''}` +
-        `${Object.keys(EXTRA_ENV).length > 0 ? ` with ${benchArg('env', '')}` : ''}: ` +
+        `${Object.keys(EXTRA_ENV).length > 0 ? ` with ${benchArg('env', '')}` : ''}` +
+        `${NODE_FLAGS.length > 0 ? ` with ${NODE_FLAGS.join(' ')}` : ''}: ` +
         `median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(0)} MB, max ${sorted.at(-1)!.toFixed(0)} MB (target < 150 MB)`,
     );
   } finally {

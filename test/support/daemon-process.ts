@@ -61,12 +61,12 @@ export async function startDaemonProcess(decl: DaemonDeclaration): Promise<Daemo
  */
 export function spawnDaemon(
   file: string,
-  opts: { apiUrl: string; dir: string; env?: Record<string, string> },
+  opts: { apiUrl: string; dir: string; env?: Record<string, string>; nodeFlags?: readonly string[] },
 ): DaemonProcess {
   // The V8 flag every launch point passes (scripts/start.sh, the systemd unit, the image).
   const proc = spawn(
     process.execPath,
-    ['--max-semi-space-size=2', 'bin/glint.js', 'daemon', '--config', file],
+    ['--max-semi-space-size=2', ...(opts.nodeFlags ?? []), 'bin/glint.js', 'daemon', '--config', file],
     {
       env: { ...process.env, GLINT_API_TOKEN: '', ...opts.env },
     },

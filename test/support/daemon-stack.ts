@@ -57,6 +57,8 @@ export async function startDaemonStack(
     ports: number;
     declaration: (ctx: DaemonStackContext) => GlintConfigInput;
     env?: Record<string, string>;
+    /** node flags after the ones every launch point passes (a bench comparing V8 settings). */
+    nodeFlags?: readonly string[];
     /** Runs once the registry holds the versions, before the declaration is written. */
     prepare?: (registryHost: string) => Promise<void>;
   },
@@ -97,7 +99,12 @@ export async function startDaemonStack(
     const file = join(dir, 'scheduler.config.ts');
     writeFileSync(file, `export default ${JSON.stringify(decl)};\n`);
     const api = `http://127.0.0.1:${apiPort}`;
-    const started = spawnDaemon(file, { apiUrl: api, dir, ...(opts.env ? { env: opts.env } : {}) });
+    const started = spawnDaemon(file, {
+      apiUrl: api,
+      dir,
+      ...(opts.env ? { env: opts.env } : {}),
+      ...(opts.nodeFlags ? { nodeFlags: opts.nodeFlags } : {}),
+    });
     daemon = started;
     const tokenFile = parsed.config.api.tokenFile;
     const adminToken = () => readFileSync(tokenFile, 'utf8').trim();

@@ -63,12 +63,27 @@ export function spawnDaemon(
   file: string,
   opts: { apiUrl: string; dir: string; env?: Record<string, string>; nodeFlags?: readonly string[] },
 ): DaemonProcess {
-  // The V8 flag every launch point passes (scripts/start.sh, the systemd unit, the image).
+  // The memory settings every launch point passes (scripts/start.sh, the systemd unit, the image).
   const proc = spawn(
     process.execPath,
-    ['--max-semi-space-size=2', ...(opts.nodeFlags ?? []), 'bin/glint.js', 'daemon', '--config', file],
+    [
+      '--max-semi-space-size=2',
+      '--optimize-for-size',
+      ...(opts.nodeFlags ?? []),
+      'bin/glint.js',
+      'daemon',
+      '--config',
+      file,
+    ],
     {
-      env: { ...process.env, GLINT_API_TOKEN: '', ...opts.env },
+      env: {
+        ...process.env,
+        MALLOC_ARENA_MAX: '2',
+        MALLOC_MMAP_THRESHOLD_: '65536',
+        MALLOC_TRIM_THRESHOLD_: '131072',
+        GLINT_API_TOKEN: '',
+        ...opts.env,
+      },
     },
   );
   let output = '';

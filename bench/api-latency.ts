@@ -2,23 +2,19 @@
  * The REST API under read load: throughput and latency of `GET /v1/apps` and
  * `GET /v1/deployments/:id` with 100 apps declared (each with 5 finished deployments in etcd),
  * from a separate load process (open loop: requests start at a fixed rate whatever the
- * latency, half on keep-alive connections, half on new ones), against a real daemon process
- * and a real etcd. Also the daemon's resident memory after the load. No instances run: the
- * registry named in the declaration does not answer, so the daemon starts nothing. One second
- * of the same load warms each route up first and is not counted.
+ * latency, half on keep-alive connections, half on new ones), against a real daemon process on
+ * a real stack (etcd, registry, HAProxy). The apps declare no instances: the figure is of the
+ * API, not of rollouts; the daemon brings each app to its declaration first, and the load starts
+ * once no deployment is active. Also the daemon's resident memory after the load. One second of
+ * the same load warms each route up first and is not counted.
  *
- *   npx tsx bench/api-latency.ts [--rate 1000] [--seconds 10] [--apps 100]
+ *   npx tsx bench/api-latency.ts [--rate 1000] [--seconds 10] [--apps 100] [--node-flags '--flag']
  */
-import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectEtcd, EtcdStateStore } from '../src/etcd/index.ts';
-import { removeTestContainers } from '../test/support/cleanup.ts';
-import { type DaemonProcess, spawnDaemon } from '../test/support/daemon-process.ts';
+import { type DaemonStack, startDaemonStack } from '../test/support/daemon-stack.ts';
 import { deploymentRecord } from '../test/support/deployment-records.ts';
-import { startEtcd } from '../test/support/etcd-container.ts';
-import { freePort } from '../test/support/free-port.ts';
 import { type LoadSummary, startLoad } from '../test/support/http-load.ts';
 import { waitFor } from '../test/support/wait-for.ts';
 import { benchArg, prepareBenchRun } from './support/bench-run.ts';
@@ -28,8 +24,11 @@ prepareBenchRun();
 const RATE = Number(benchArg('rate', '1000'));
 const SECONDS = Number(benchArg('seconds', '10'));
 const APPS = Number(benchArg('apps', '100'));
+// V8 flags after the ones every launch point passes, to compare settings (e.g. --no-optimize-for-size).
+const NODE_FLAGS = benchArg('node-flags', '')
+  .split(' ')
+  .filter((f) => f.length > 0);
 const DEPLOYMENTS_PER_APP = 5;
-const TOKEN = `bench-${randomUUID()}`;
 
 const appName = (i: number) => `app-${String(i).padStart(3, '0')}`;
 
@@ -38,103 +37,101 @@ function residentMb(pid: number): number {
   return kb / 1024;
 }
 
-async function load(url: string): Promise<LoadSummary> {
-  const run = startLoad({
+function load(url: string, token: string, seconds: number, newConnectionShare: number): Promise<LoadSummary> {
+  return startLoad({
     url,
     connections: 32,
     rate: RATE,
-    maxDurationSec: SECONDS,
-    newConnectionShare: 0.5,
-    headers: { authorization: `Bearer ${TOKEN}` },
+    maxDurationSec: seconds,
+    newConnectionShare,
+    headers: { authorization: `Bearer ${token}` },
     timeoutSec: 10,
-  });
-  return run.result;
+  }).result;
+}
+
+/** Each app's history: five finished deployments of no instances; returns the newest id. */
+async function seedHistory(etcdEndpoint: string): Promise<string> {
+  const etcd = await connectEtcd({ endpoints: [etcdEndpoint], prefix: '/glint' });
+  const store = new EtcdStateStore(etcd);
+  let newest = '';
+  for (let i = 0; i < APPS; i++)
+    for (let d = 0; d < DEPLOYMENTS_PER_APP; d++) {
+      const at = new Date(Date.UTC(2026, 0, 1, 0, d)).toISOString();
+      // The engine's id format (`<app>-<yyyymmdd>T<hhmmss>-<hex>`): the API finds the app from it.
+      const id = `${appName(i)}-20260101T00${String(d).padStart(2, '0')}00-000${d}`;
+      const begun = await store.beginDeployment(
+        deploymentRecord(appName(i), id, `1.0.${d}`, at, { instances: 0 }),
+      );
+      await store.finishDeployment(
+        { ...begun.record, state: 'succeeded', finishedAt: at },
+        { expectedModRevision: begun.modRevision },
+      );
+      newest = id;
+    }
+  etcd.close();
+  return newest;
 }
 
 async function main() {
-  const dir = mkdtempSync(join(tmpdir(), 'ba-'));
-  let daemon: DaemonProcess | undefined;
+  let stack: DaemonStack | undefined;
+  let someId = '';
   try {
-    mkdirSync(join(dir, 'haproxy'));
-    const etcdHandle = await startEtcd(SUITE);
-    const apiPort = await freePort();
-    const apps = Object.fromEntries(
-      Array.from({ length: APPS }, (_, i) => [
-        appName(i),
-        {
-          image: '127.0.0.1:1/demo-app',
-          version: '1.0.0',
-          instances: 0,
-          port: 8080,
-          health: { type: 'http', path: '/healthz' },
-          routing: { hosts: [`${appName(i)}.example`] },
-        },
-      ]),
-    );
-    const file = join(dir, 'scheduler.config.ts');
-    writeFileSync(
-      file,
-      `export default ${JSON.stringify({
-        etcd: { endpoints: [etcdHandle.endpoint] },
-        api: { listen: `127.0.0.1:${apiPort}`, tokenFile: join(dir, 'api-token') },
-        haproxy: { runDir: join(dir, 'haproxy'), sharedFrontend: `127.0.0.1:${await freePort()}` },
-        apps,
-      })};\n`,
-    );
-
-    // Each app has a history: five finished deployments, the newest one the one read below.
-    const etcd = await connectEtcd({ endpoints: [etcdHandle.endpoint], prefix: '/glint' });
-    const store = new EtcdStateStore(etcd);
-    let someId = '';
-    for (let i = 0; i < APPS; i++)
-      for (let d = 0; d < DEPLOYMENTS_PER_APP; d++) {
-        const at = new Date(Date.UTC(2026, 0, 1, 0, d)).toISOString();
-        // The engine's id format (`<app>-<yyyymmdd>T<hhmmss>-<hex>`): the API finds the app from it.
-        const id = `${appName(i)}-20260101T00${String(d).padStart(2, '0')}00-000${d}`;
-        const begun = await store.beginDeployment(deploymentRecord(appName(i), id, `1.0.${d}`, at));
-        await store.finishDeployment(
-          { ...begun.record, state: 'succeeded', finishedAt: at },
-          { expectedModRevision: begun.modRevision },
-        );
-        someId = id;
-      }
-    etcd.close();
-
-    const api = `http://127.0.0.1:${apiPort}`;
-    daemon = spawnDaemon(file, { apiUrl: api, dir, env: { GLINT_API_TOKEN: TOKEN } });
-    const d = daemon;
+    stack = await startDaemonStack(SUITE, {
+      versions: ['1.0.0'],
+      ports: 1,
+      nodeFlags: NODE_FLAGS,
+      prepare: async (_registryHost, etcdEndpoint) => {
+        someId = await seedHistory(etcdEndpoint);
+      },
+      declaration: (ctx) => ({
+        etcd: { endpoints: [ctx.etcdEndpoint] },
+        registries: { [ctx.registryHost]: { insecure: true } },
+        api: { listen: `127.0.0.1:${ctx.apiPort}`, tokenFile: join(ctx.dir, 'api-token') },
+        haproxy: { runDir: join(ctx.dir, 'haproxy'), sharedFrontend: `127.0.0.1:${ctx.ports[0]}` },
+        apps: Object.fromEntries(
+          Array.from({ length: APPS }, (_, i) => [
+            appName(i),
+            {
+              image: `${ctx.registryHost}/demo-app`,
+              version: '1.0.0',
+              instances: 0,
+              port: 8080,
+              health: { type: 'http', path: '/healthz' },
+              routing: { hosts: [`${appName(i)}.example`] },
+            },
+          ]),
+        ),
+      }),
+    });
+    const s = stack;
     await waitFor(
       async () => {
-        const res = await fetch(`${api}/readyz`).catch(() => undefined);
-        const body = (await res?.json().catch(() => undefined)) as { isLeader?: boolean } | undefined;
-        return body?.isLeader ? true : undefined;
+        const answer = await s.call('GET', '/v1/apps').catch(() => undefined);
+        const apps = (answer?.json?.apps ?? []) as Array<{
+          activeDeployment?: unknown;
+          running?: { version?: string };
+        }>;
+        // Declared 1.0.0 over a history of 1.0.x: each app gets a deployment of its own first.
+        const settled = (a: (typeof apps)[number]) => !a.activeDeployment && a.running?.version === '1.0.0';
+        return apps.length === APPS && apps.every(settled) ? true : undefined;
       },
-      { what: 'the daemon to lead', timeoutMs: 120_000 },
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}; daemon output: ${d.output().slice(-2000)}`);
-    });
-    const apps0 = (await (
-      await fetch(`${api}/v1/apps`, { headers: { authorization: `Bearer ${TOKEN}` } })
-    ).json()) as {
-      apps: unknown[];
-    };
-    if (apps0.apps.length !== APPS)
-      throw new Error(`GET /v1/apps listed ${apps0.apps.length} apps, not ${APPS}`);
+      {
+        what: `${APPS} apps at their declaration, no deployment active`,
+        timeoutMs: 600_000,
+        intervalMs: 1_000,
+      },
+    ).catch((err: Error) => s.withOutput(err));
+    const token = stack.adminToken();
+    const api = stack.api;
+    const pid = stack.daemon.proc.pid!;
 
     // One second of the same load first, not counted: the figures are of a daemon that has
     // been serving, not of its first requests.
-    for (const path of ['/v1/apps', `/v1/deployments/${someId}`])
-      await startLoad({
-        url: `${api}${path}`,
-        connections: 32,
-        rate: RATE,
-        maxDurationSec: 1,
-        headers: { authorization: `Bearer ${TOKEN}` },
-      }).result;
+    for (const path of ['/v1/apps', `/v1/deployments/${someId}`]) await load(`${api}${path}`, token, 1, 0);
     const rows: [string, LoadSummary][] = [];
     for (const path of ['/v1/apps', `/v1/deployments/${someId}`])
-      rows.push([path, await load(`${api}${path}`)]);
-    const rss = residentMb(daemon.proc.pid!);
+      rows.push([path, await load(`${api}${path}`, token, SECONDS, 0.5)]);
+    const rss = residentMb(pid);
 
     console.log(
       `REST API of a daemon with ${APPS} apps declared (${DEPLOYMENTS_PER_APP} deployments each in etcd), ` +
@@ -151,12 +148,7 @@ async function main() {
     console.log(`  daemon resident memory after the load: ${rss.toFixed(0)} MB (no instances running)`);
     console.log(`command: npx tsx bench/api-latency.ts --rate ${RATE} --seconds ${SECONDS} --apps ${APPS}`);
   } finally {
-    if (daemon && daemon.proc.exitCode === null) {
-      daemon.proc.kill('SIGTERM');
-      await daemon.exited;
-    }
-    await removeTestContainers({ runId: process.env.GLINT_TEST_RUN, suite: SUITE });
-    rmSync(dir, { recursive: true, force: true });
+    await stack?.close();
   }
 }
 

@@ -59,8 +59,8 @@ export async function startDaemonStack(
     env?: Record<string, string>;
     /** node flags after the ones every launch point passes (a bench comparing V8 settings). */
     nodeFlags?: readonly string[];
-    /** Runs once the registry holds the versions, before the declaration is written. */
-    prepare?: (registryHost: string) => Promise<void>;
+    /** Runs once the registry holds the versions, before the declaration is written and the daemon starts. */
+    prepare?: (registryHost: string, etcdEndpoint: string) => Promise<void>;
   },
 ): Promise<DaemonStack> {
   const dir = mkdtempSync(join(tmpdir(), 'ds-'));
@@ -81,7 +81,7 @@ export async function startDaemonStack(
     const etcd = await startEtcd(suite);
     const registry = await startDemoRegistry(suite);
     for (const v of opts.versions) await pushDemoVersion(registry, 'demo-app', v);
-    await opts.prepare?.(registry.host);
+    await opts.prepare?.(registry.host, etcd.endpoint);
     const decl = opts.declaration({
       etcdEndpoint: etcd.endpoint,
       registryHost: registry.host,

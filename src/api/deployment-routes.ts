@@ -34,6 +34,9 @@ function waitSignal(res: Response, seconds: number, shutdown: AbortSignal): Abor
 }
 
 /** Deployments across apps: list, read (and wait for the end), and control a running one. */
+/** "Do not wait": one signal aborted once, not a new one (and its DOMException) per request. */
+const ALREADY_ENDED = AbortSignal.abort();
+
 export function deploymentRoutes(state: ApiState, shutdown: AbortSignal): Router {
   const r = Router({ caseSensitive: true });
   r.get('/v1/deployments', requireRole('read'), async (req, res) => {
@@ -58,7 +61,7 @@ export function deploymentRoutes(state: ApiState, shutdown: AbortSignal): Router
       state,
       app,
       id,
-      wait ? waitSignal(res, wait, shutdown) : AbortSignal.abort(),
+      wait ? waitSignal(res, wait, shutdown) : ALREADY_ENDED,
     );
     res.json(deploymentView(record));
   });

@@ -326,25 +326,28 @@ async function startInto(
   followerEvents.start();
   election.on('elected', () => void followerEvents.stop());
   election.on('deposed', () => followerEvents.start());
+  // What a lost leadership is still winding down: a daemon elected again waits for it, so a
+  // part that was stopping is never started twice or left stopped.
+  let windingDown: Promise<unknown> = Promise.resolve();
   election.on(
     'elected',
     () =>
-      void enforce().then(async () => {
-        if (!election.isLeader()) return;
-        rotations.start();
-        wiring.configRollouts.start().catch((err) => log.error({ err }, 'config changes are not watched'));
-        await reconcile
-          .start()
-          .catch((err) =>
-            log.error({ err }, 'the reconciler did not start; healing waits for the next election'),
-          );
-      }),
+      void windingDown
+        .then(() => enforce())
+        .then(async () => {
+          if (!election.isLeader()) return;
+          rotations.start();
+          wiring.configRollouts.start().catch((err) => log.error({ err }, 'config changes are not watched'));
+          await reconcile
+            .start()
+            .catch((err) =>
+              log.error({ err }, 'the reconciler did not start; healing waits for the next election'),
+            );
+        }),
   );
   election.on('deposed', () => {
-    void reconcile.stop();
-    void rotations.stop();
-    void wiring.configRollouts.stop();
-    void engine.stop();
+    const stopped = [reconcile.stop(), rotations.stop(), wiring.configRollouts.stop(), engine.stop()];
+    windingDown = Promise.allSettled(stopped);
   });
   // Placement needs each engine's state: the first pings end before this daemon may lead.
   await wiring.health.start();

@@ -325,7 +325,10 @@ async function startInto(
   // Not leading until the campaign below is won.
   followerEvents.start();
   election.on('elected', () => void followerEvents.stop());
-  election.on('deposed', () => followerEvents.start());
+  // A daemon that stops ('stopped') is not going to follow: its feed is released right after.
+  election.on('deposed', (reason) => {
+    if (reason !== 'stopped') followerEvents.start();
+  });
   // What a lost leadership is still winding down: a daemon elected again waits for it, so a
   // part that was stopping is never started twice or left stopped.
   let windingDown: Promise<unknown> = Promise.resolve();

@@ -8,7 +8,7 @@
  * once no deployment is active. Also the daemon's resident memory after the load. One second of
  * the same load warms each route up first and is not counted.
  *
- *   npx tsx bench/api-latency.ts [--rate 1000] [--seconds 10] [--apps 100] [--node-flags '--flag']
+ *   npx tsx bench/api-latency.ts [--rate 1000] [--seconds 10] [--apps 100] [--new-share 0.5] [--node-flags '--flag']
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +24,8 @@ prepareBenchRun();
 const RATE = Number(benchArg('rate', '1000'));
 const SECONDS = Number(benchArg('seconds', '10'));
 const APPS = Number(benchArg('apps', '100'));
+// Share of the requests on new connections (CI jobs connect anew; dashboards keep theirs).
+const NEW_SHARE = Number(benchArg('new-share', '0.5'));
 // V8 flags after the ones every launch point passes, to compare settings (e.g. --no-optimize-for-size).
 const NODE_FLAGS = benchArg('node-flags', '')
   .split(' ')
@@ -130,12 +132,12 @@ async function main() {
     for (const path of ['/v1/apps', `/v1/deployments/${someId}`]) await load(`${api}${path}`, token, 1, 0);
     const rows: [string, LoadSummary][] = [];
     for (const path of ['/v1/apps', `/v1/deployments/${someId}`])
-      rows.push([path, await load(`${api}${path}`, token, SECONDS, 0.5)]);
+      rows.push([path, await load(`${api}${path}`, token, SECONDS, NEW_SHARE)]);
     const rss = residentMb(pid);
 
     console.log(
       `REST API of a daemon with ${APPS} apps declared (${DEPLOYMENTS_PER_APP} deployments each in etcd), ` +
-        `${RATE} requests/s for ${SECONDS} s from a separate process, 32 connections, half of the requests on new connections:`,
+        `${RATE} requests/s for ${SECONDS} s from a separate process, 32 connections, ${Math.round(NEW_SHARE * 100)} % of the requests on new connections:`,
     );
     for (const [path, s] of rows) {
       const ok = s.ok2xx === s.requests;
@@ -146,7 +148,9 @@ async function main() {
       );
     }
     console.log(`  daemon resident memory after the load: ${rss.toFixed(0)} MB (no instances running)`);
-    console.log(`command: npx tsx bench/api-latency.ts --rate ${RATE} --seconds ${SECONDS} --apps ${APPS}`);
+    console.log(
+      `command: npx tsx bench/api-latency.ts --rate ${RATE} --seconds ${SECONDS} --apps ${APPS} --new-share ${NEW_SHARE}`,
+    );
   } finally {
     await stack?.close();
   }

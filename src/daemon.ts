@@ -324,33 +324,29 @@ async function startInto(
   // collide with the declaration's own deployments.
   // Not leading until the campaign below is won.
   followerEvents.start();
-  election.on('elected', () => void followerEvents.stop());
-  // A daemon that stops ('stopped') is not going to follow: its feed is released right after.
-  election.on('deposed', (reason) => {
-    if (reason !== 'stopped') followerEvents.start();
-  });
   // What a lost leadership is still winding down: a daemon elected again waits for it, so a
   // part that was stopping is never started twice or left stopped.
   let windingDown: Promise<unknown> = Promise.resolve();
-  election.on(
-    'elected',
-    () =>
-      void windingDown
-        .then(() => enforce())
-        .then(async () => {
-          if (!election.isLeader()) return;
-          rotations.start();
-          wiring.configRollouts.start().catch((err) => log.error({ err }, 'config changes are not watched'));
-          await reconcile
-            .start()
-            .catch((err) =>
-              log.error({ err }, 'the reconciler did not start; healing waits for the next election'),
-            );
-        }),
-  );
-  election.on('deposed', () => {
+  election.on('elected', () => {
+    void followerEvents.stop();
+    void windingDown
+      .then(() => enforce())
+      .then(async () => {
+        if (!election.isLeader()) return;
+        rotations.start();
+        wiring.configRollouts.start().catch((err) => log.error({ err }, 'config changes are not watched'));
+        await reconcile
+          .start()
+          .catch((err) =>
+            log.error({ err }, 'the reconciler did not start; healing waits for the next election'),
+          );
+      });
+  });
+  election.on('deposed', (reason) => {
     const stopped = [reconcile.stop(), rotations.stop(), wiring.configRollouts.stop(), engine.stop()];
     windingDown = Promise.allSettled(stopped);
+    // A daemon that stops ('stopped') is not going to follow: its feed is released right after.
+    if (reason !== 'stopped') followerEvents.start();
   });
   // Placement needs each engine's state: the first pings end before this daemon may lead.
   await wiring.health.start();

@@ -58,7 +58,9 @@ export function appRoutes(state: ApiState): Router {
   const r = Router({ caseSensitive: true });
   // The last answer to GET /v1/apps, sent again while no record and no declaration changed:
   // a dashboard polling a hundred apps costs one JSON rendering per change, not per request.
-  let lastApps: { version: number; declared: object; rotations: string; body: string } | undefined;
+  // Kept as bytes: express would otherwise copy the 40 KB string into a new buffer per answer,
+  // and that churn of external memory is what set off the collector's long pauses under load.
+  let lastApps: { version: number; declared: object; rotations: string; body: Buffer } | undefined;
   r.get('/v1/apps', requireRole('read'), async (_req, res) => {
     const version = state.recordsVersion?.();
     const declared = state.apps();
@@ -77,7 +79,7 @@ export function appRoutes(state: ApiState): Router {
     }
     const apps = Object.entries(declared).sort(([a], [b]) => a.localeCompare(b));
     const facts = await Promise.all(apps.map(([name, config]) => appFacts(state, name, config)));
-    const body = JSON.stringify({ apps: facts.map((f) => appSummary(f, state.nextRotation)) });
+    const body = Buffer.from(JSON.stringify({ apps: facts.map((f) => appSummary(f, state.nextRotation)) }));
     // Kept only if nothing changed while it was built.
     if (version !== undefined && state.recordsVersion?.() === version)
       lastApps = { version, declared, rotations, body };

@@ -18,6 +18,7 @@ import { deploymentRecord } from '../test/support/deployment-records.ts';
 import { type LoadSummary, startLoad } from '../test/support/http-load.ts';
 import { waitFor } from '../test/support/wait-for.ts';
 import { benchArg, prepareBenchRun } from './support/bench-run.ts';
+import { type DaemonSide, daemonSide, describeDaemonSide, parseMetrics } from './support/daemon-metrics.ts';
 
 const SUITE = 'bench-api-latency';
 prepareBenchRun();
@@ -26,7 +27,7 @@ const SECONDS = Number(benchArg('seconds', '10'));
 const APPS = Number(benchArg('apps', '100'));
 // Share of the requests on new connections (CI jobs connect anew; dashboards keep theirs).
 const NEW_SHARE = Number(benchArg('new-share', '0.5'));
-// V8 flags after the ones every launch point passes, to compare settings (e.g. --no-optimize-for-size).
+// V8 flags after the ones every launch point passes, to compare settings (e.g. --optimize-for-size).
 const NODE_FLAGS = benchArg('node-flags', '')
   .split(' ')
   .filter((f) => f.length > 0);
@@ -130,21 +131,31 @@ async function main() {
     // One second of the same load first, not counted: the figures are of a daemon that has
     // been serving, not of its first requests.
     for (const path of ['/v1/apps', `/v1/deployments/${someId}`]) await load(`${api}${path}`, token, 1, 0);
-    const rows: [string, LoadSummary][] = [];
-    for (const path of ['/v1/apps', `/v1/deployments/${someId}`])
-      rows.push([path, await load(`${api}${path}`, token, SECONDS, NEW_SHARE)]);
+    const metrics = async () => parseMetrics(await (await fetch(`${api}/metrics`)).text());
+    const rows: [string, LoadSummary, DaemonSide][] = [];
+    for (const [path, route] of [
+      ['/v1/apps', '/v1/apps'],
+      [`/v1/deployments/${someId}`, '/v1/deployments/:id'],
+    ] as const) {
+      const before = await metrics();
+      const summary = await load(`${api}${path}`, token, SECONDS, NEW_SHARE);
+      rows.push([route, summary, daemonSide(before, await metrics(), route)]);
+    }
     const rss = residentMb(pid);
 
     console.log(
       `REST API of a daemon with ${APPS} apps declared (${DEPLOYMENTS_PER_APP} deployments each in etcd), ` +
         `${RATE} requests/s for ${SECONDS} s from a separate process, 32 connections, ${Math.round(NEW_SHARE * 100)} % of the requests on new connections:`,
     );
-    for (const [path, s] of rows) {
+    for (const [route, s, daemon] of rows) {
       const ok = s.ok2xx === s.requests;
       console.log(
-        `  GET ${path.startsWith('/v1/deployments/') ? '/v1/deployments/:id' : path}: ${s.ratePerSec}/s answered of ${RATE}/s asked, ` +
+        `  GET ${route}: ${s.ratePerSec}/s answered of ${RATE}/s asked, ` +
           `p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms, max ${s.maxMs} ms; ${s.requests} requests, ${s.ok2xx} 2xx${ok ? '' : `, ${s.requests - s.ok2xx} failed`} ` +
           `(target p99 < 10 ms at 1,000/s: ${s.p99Ms < 10 && ok && s.ratePerSec >= RATE * 0.95 ? 'met' : 'NOT met'})`,
+      );
+      console.log(
+        `    ${describeDaemonSide(daemon)}; load process's own loop lag p99 ${s.loopDelayP99Ms} ms, max ${s.loopDelayMaxMs} ms`,
       );
     }
     console.log(`  daemon resident memory after the load: ${rss.toFixed(0)} MB (no instances running)`);

@@ -44,7 +44,8 @@ async function main() {
     console.log(
       `a server that only sends ${BYTES} bytes, ${RATE} requests/s for ${SECONDS} s, 32 connections, ` +
         `${Math.round(NEW_SHARE * 100)} % on new connections: ${s.ratePerSec}/s answered, p50 ${s.p50Ms} ms, ` +
-        `p99 ${s.p99Ms} ms, max ${s.maxMs} ms; ${s.requests} requests, ${s.ok2xx} 2xx`,
+        `p99 ${s.p99Ms} ms, max ${s.maxMs} ms; ${s.requests} requests, ${s.ok2xx} 2xx; ` +
+        `load process's own loop lag p99 ${s.loopDelayP99Ms} ms, max ${s.loopDelayMaxMs} ms`,
     );
     console.log(
       `command: npx tsx bench/load-floor.ts --rate ${RATE} --seconds ${SECONDS} --bytes ${BYTES} --new-share ${NEW_SHARE}`,

@@ -7,7 +7,7 @@
 // Unlike autocannon it honours `Connection: close`, so a request is never written onto a
 // connection the server is closing and then lost.
 import { Agent, request } from 'node:http';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 
 const opts = JSON.parse(process.argv[2] ?? '{}');
 // A 2xx answer to a POST whose `bytes` is not the length sent: the body was cut or mangled.
@@ -41,6 +41,10 @@ let keepAliveTurn = 0;
 let inFlight = 0;
 let stopping = false;
 const started = performance.now();
+// This process's own lateness: an answer read late is timed late, so a latency figure is only
+// as good as this (reported with every result).
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+loopDelay.enable();
 
 /** mulberry32: a small seeded generator, so the same seed draws the same mix. */
 function seededRandom(seed) {
@@ -177,6 +181,8 @@ function finish() {
         p50Ms: round(percentile(sorted, 50)),
         p99Ms: round(percentile(sorted, 99)),
         maxMs: round(sorted.at(-1) ?? 0),
+        loopDelayP99Ms: round(loopDelay.percentile(99) / 1e6),
+        loopDelayMaxMs: round(loopDelay.max / 1e6),
         durationSec: (performance.now() - started) / 1000,
       },
     });

@@ -64,6 +64,9 @@ export type LoadSummary = {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** How late the load process's own event loop ran (1 ms timer): answers read late are timed late. */
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
   durationSec: number;
   ratePerSec: number;
 };

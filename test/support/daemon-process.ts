@@ -68,7 +68,7 @@ export function spawnDaemon(
     process.execPath,
     [
       '--max-semi-space-size=2',
-      '--optimize-for-size',
+      '--heap-growing-percent=20',
       ...(opts.nodeFlags ?? []),
       'bin/glint.js',
       'daemon',

@@ -13,13 +13,16 @@ it('keeps the reason an instance failed with after later probes pass again', asy
   ];
   let calls = 0;
   const probe = async (): Promise<ProbeResult> => script[calls++] ?? { ok: true, reason: 'status 200' };
-  const tracker = new HealthTracker({ now: () => Date.now() });
+  // A clock a whole interval further on at every reading: each failure counts (failures
+  // closer together than the interval don't), and no probe waits for a real timer.
+  let at = 0;
+  const tracker = new HealthTracker({ now: () => (at += 1_000) });
   tracker.watch({
     key: 'a1',
     probe,
     policy: { healthyThreshold: 1, unhealthyThreshold: 3, gracePeriod: 0 },
-    intervalMs: 1,
-    startedAt: Date.now(),
+    intervalMs: 1_000,
+    startedAt: 0,
   });
   try {
     await waitFor(async () => (calls > script.length + 2 ? true : undefined), {

@@ -108,11 +108,14 @@ export class DockerNodes {
   /**
    * Every engine as placement weighs it: its state, labels and capacity, and how many running
    * glint containers it holds, of every app and of `app` (one list call per engine that is not
-   * down).
+   * down). The counts decide nothing for a single engine without a capacity (one host): there
+   * they are left at 0 and nothing is listed, so a start reaches Docker a round trip sooner.
    */
   async placementNodes(app: string, call: Call = {}) {
-    const running = (await this.list(undefined, call)).filter((c) => c.running);
-    return [...this.#nodes.values()].map((n) => {
+    const nodes = [...this.#nodes.values()];
+    const counted = nodes.length > 1 || nodes.some((n) => n.capacity !== undefined);
+    const running = counted ? (await this.list(undefined, call)).filter((c) => c.running) : [];
+    return nodes.map((n) => {
       const here = running.filter((c) => c.node === n.name);
       return {
         name: n.name,

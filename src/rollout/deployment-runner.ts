@@ -62,7 +62,11 @@ export class DeploymentRunner {
   /** A wake that came while the loop was busy: the next sleep returns at once. */
   #wakePending = false;
 
-  constructor(private readonly ctx: StepContext) {}
+  private readonly ctx: StepContext;
+
+  constructor(ctx: StepContext) {
+    this.ctx = { ...ctx, onWorkDone: (instance, kind) => this.#workDone(instance, kind) };
+  }
 
   get record(): DeploymentRecord {
     return this.ctx.writer.record;
@@ -277,6 +281,18 @@ export class DeploymentRunner {
     if (!ok || kind === 'start') listed.stale = true;
     else if (kind === 'retire' || kind === 'discard')
       listed.containers = listed.containers.filter((c) => c.instance !== instance);
+  }
+
+  /**
+   * A promote, retire or discard whose work is done while its end is still being written: the
+   * next step (retiring an old instance, starting the next new one) is planned now rather than
+   * one etcd round trip later. The instance stays busy until the write lands. A start gains
+   * nothing from this: what follows it waits for health checks.
+   */
+  #workDone(instance: string, kind: string) {
+    if (kind === 'start') return;
+    this.#noteStepEnded(instance, kind, true);
+    this.wake();
   }
 
   #track(instance: string, kind: string, work: Promise<unknown>, after: (ok: boolean) => void = () => {}) {

@@ -27,6 +27,11 @@ export type StepContext = {
   /** Where the app's new instances may go (its declared constraints and spread). */
   placement: PlacementRule;
   signal: AbortSignal;
+  /**
+   * Told the moment a step's work is done, before its end is recorded: the runner plans the
+   * next step while that write is on its way (the writer keeps the order of the two writes).
+   */
+  onWorkDone?: (instance: string, kind: DeploymentStep['kind']) => void;
 };
 
 /**
@@ -77,6 +82,7 @@ async function recorded(
   const patch: Partial<DeploymentStep> = {};
   try {
     await work((p) => Object.assign(patch, p));
+    ctx.onWorkDone?.(fields.instance, fields.kind);
     const done = step.finish('succeeded', patch);
     await done.written;
     ctx.events.emit('step:finished', stepEvent(ctx.app, ctx.writer.record.id, done.ended));

@@ -97,11 +97,14 @@ export class DeploymentRunner {
       ]);
       const plan = this.#plan(target, containers, servers);
       await this.#execute(plan.steps, target, containers);
+      // Steps' ends held for this tick's writes go now, whether or not it began a step.
+      this.ctx.writer.flush();
       if (await this.#react(plan)) continue;
       await this.#saveStatus(plan);
       const waiting = this.#awaitingLbCheck(containers, servers);
       await this.#sleep(plan.requeueAt, waiting.length > 0 ? () => this.#lbCheckPassed(waiting) : undefined);
     }
+    this.ctx.writer.flush();
     return this.record;
   }
 
@@ -284,15 +287,17 @@ export class DeploymentRunner {
   }
 
   /**
-   * A promote, retire or discard whose work is done while its end is still being written: the
-   * next step (retiring an old instance, starting the next new one) is planned now rather than
-   * one etcd round trip later. The instance stays busy until the write lands. A start gains
-   * nothing from this: what follows it waits for health checks.
+   * A promote, retire or discard whose work is done: the next step (retiring an old instance,
+   * starting the next new one) is planned now, and the step's end is written with that step's
+   * beginning, one etcd round trip for both (the tick flushes the writer). The instance stays
+   * busy until the write lands. A start gains nothing from this: what follows it waits for
+   * health checks.
    */
-  #workDone(instance: string, kind: string) {
-    if (kind === 'start') return;
+  #workDone(instance: string, kind: string): boolean {
+    if (kind === 'start') return false;
     this.#noteStepEnded(instance, kind, true);
     this.wake();
+    return true;
   }
 
   #track(instance: string, kind: string, work: Promise<unknown>, after: (ok: boolean) => void = () => {}) {

@@ -1,5 +1,5 @@
 import type { InstanceSpec } from '../docker/index.ts';
-import type { DeploymentStep, Release } from '../etcd/index.ts';
+import type { DeploymentRecord, DeploymentStep, Release } from '../etcd/index.ts';
 import type { HealthCheck } from '../health/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { PlacementRule } from '../placement/index.ts';
@@ -28,10 +28,11 @@ export type StepContext = {
   placement: PlacementRule;
   signal: AbortSignal;
   /**
-   * Told the moment a step's work is done, before its end is recorded: the runner plans the
-   * next step while that write is on its way (the writer keeps the order of the two writes).
+   * Told the moment a step's work is done, before its end is recorded, so the next step can be
+   * planned meanwhile. True: the end is written with the next write (`updateLater`), which the
+   * caller sends soon; the writer keeps the two in order.
    */
-  onWorkDone?: (instance: string, kind: DeploymentStep['kind']) => void;
+  onWorkDone?: (instance: string, kind: DeploymentStep['kind']) => boolean;
 };
 
 /**
@@ -62,12 +63,13 @@ async function beginStep(ctx: StepContext, fields: StepFields) {
   const step = begun as DeploymentStep;
   ctx.events.emit('step:started', stepEvent(ctx.app, ctx.writer.record.id, step));
   /** The step as it ends, and its write: the event tells the step even when the write failed. */
-  const finish = (state: DeploymentStep['state'], patch: Partial<DeploymentStep> = {}) => {
+  const finish = (state: DeploymentStep['state'], patch: Partial<DeploymentStep> = {}, later = false) => {
     const ended: DeploymentStep = { ...step, ...patch, state, finishedAt: iso(ctx) };
-    const written = ctx.writer.update((r) => ({
+    const change = (r: DeploymentRecord) => ({
       ...r,
       steps: r.steps.map((s) => (s.seq === step.seq ? ended : s)),
-    }));
+    });
+    const written = later ? ctx.writer.updateLater(change) : ctx.writer.update(change);
     return { ended, written };
   };
   return { finish };
@@ -82,8 +84,8 @@ async function recorded(
   const patch: Partial<DeploymentStep> = {};
   try {
     await work((p) => Object.assign(patch, p));
-    ctx.onWorkDone?.(fields.instance, fields.kind);
-    const done = step.finish('succeeded', patch);
+    const later = ctx.onWorkDone?.(fields.instance, fields.kind) ?? false;
+    const done = step.finish('succeeded', patch, later);
     await done.written;
     ctx.events.emit('step:finished', stepEvent(ctx.app, ctx.writer.record.id, done.ended));
   } catch (err) {

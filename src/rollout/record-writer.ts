@@ -2,6 +2,9 @@ import { type DeploymentRecord, isTerminal, type Versioned } from '../etcd/index
 
 import type { Clock, DeploymentStore } from './ports.ts';
 
+/** The longest a change from `updateLater` waits for a write to join. */
+const LATER_MS = 100;
+
 type Pending = {
   change: (record: DeploymentRecord) => DeploymentRecord;
   resolve: (record: DeploymentRecord) => void;
@@ -21,6 +24,7 @@ export class RecordWriter {
   #current: Versioned<DeploymentRecord>;
   #pending: Pending[] = [];
   #flushing = false;
+  #later: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     initial: Versioned<DeploymentRecord>,
@@ -42,11 +46,30 @@ export class RecordWriter {
   update(change: (record: DeploymentRecord) => DeploymentRecord): Promise<DeploymentRecord> {
     return new Promise((resolve, reject) => {
       this.#pending.push({ change, resolve, reject });
-      if (this.#flushing) return;
-      this.#flushing = true;
-      // Changes made in the same turn of the event loop join the first write.
-      queueMicrotask(() => void this.#flush());
+      this.flush();
     });
+  }
+
+  /**
+   * Like `update`, but the change waits for the next write, whoever asks for it: a step's end
+   * goes out with the next step's beginning, one round trip for both. `flush()` sends it
+   * sooner; it never waits longer than LATER_MS.
+   */
+  updateLater(change: (record: DeploymentRecord) => DeploymentRecord): Promise<DeploymentRecord> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ change, resolve, reject });
+      this.#later ??= setTimeout(() => this.flush(), LATER_MS);
+    });
+  }
+
+  /** Sends what waits, `updateLater`'s changes included. */
+  flush(): void {
+    clearTimeout(this.#later);
+    this.#later = undefined;
+    if (this.#flushing || this.#pending.length === 0) return;
+    this.#flushing = true;
+    // Changes made in the same turn of the event loop join the first write.
+    queueMicrotask(() => void this.#flush());
   }
 
   async #flush(): Promise<void> {

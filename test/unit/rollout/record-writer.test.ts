@@ -103,4 +103,29 @@ describe('RecordWriter', () => {
     expect(writes).toHaveLength(1);
     expect(finished).toEqual(['succeeded']);
   });
+
+  it('holds a change made with updateLater for the next write, which stores both in call order', async () => {
+    const { store, writes } = casStore();
+    const w = writer(store);
+    const ended = w.updateLater(withStep('a'));
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(writes).toEqual([]);
+    const begun = w.update(withStep('b'));
+    const [afterA, afterB] = await Promise.all([ended, begun]);
+    expect(writes.map(instances)).toEqual([['a', 'b']]);
+    expect(instances(afterA)).toEqual(['a', 'b']);
+    expect(instances(afterB)).toEqual(['a', 'b']);
+  });
+
+  it('sends a held change on flush, and by itself when nobody writes', async () => {
+    const { store, writes } = casStore();
+    const w = writer(store);
+    const flushed = w.updateLater(withStep('a'));
+    w.flush();
+    expect(instances(await flushed)).toEqual(['a']);
+    // Nobody writes after this one: it goes out on its own, a moment later.
+    expect(instances(await w.updateLater(withStep('b')))).toEqual(['a', 'b']);
+    expect(writes.map(instances)).toEqual([['a'], ['a', 'b']]);
+  });
 });

@@ -13,9 +13,9 @@
  *                     + (healthyThreshold − 1) × interval + minHealthyTime + drain + stop
  *   health cadence  = (ready seen − launch end) − boot − (healthyThreshold − 1) × interval
  *                     − the part of staging that outlasted the boot:
- *                     the probe (50 ms until it first passes) and HAProxy's check (50 ms while
+ *                     the probe (25 ms until it first passes) and HAProxy's check (25 ms while
  *                     down, then its 1 s inter) landing after the moment the app answers, plus
- *                     ≤ 50 ms until glint reads HAProxy's verdict
+ *                     ≤ 25 ms until glint reads HAProxy's verdict
  *   glint's own     = wall − Σ(floor + health cadence): recording steps in etcd, planning, ticks,
  *                     HAProxy runtime commands, registry writes, resolving the release
  *

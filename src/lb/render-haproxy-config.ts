@@ -14,7 +14,7 @@ import { validateLbModel } from './validate-lb-model.ts';
 
 const DEFAULT_EXPECT_STATUS = '200-399';
 /** How often HAProxy checks a server that is down. */
-const DOWN_CHECK_MS = 50;
+const DOWN_CHECK_MS = 25;
 
 /** `2000` → `2s`, `1500` → `1500ms`: HAProxy's time format, kept short for readable files. */
 export function formatDuration(ms: number): string {

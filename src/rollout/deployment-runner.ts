@@ -25,7 +25,7 @@ type Target = { release: Release | undefined; instances: number };
 /** How often the loop looks again while nothing wakes it; the health probes set the real pace. */
 const TICK_MS = 250;
 /** How often HAProxy's checks are read while only they hold up an instance that is healthy. */
-const LB_CHECK_POLL_MS = 50;
+const LB_CHECK_POLL_MS = 25;
 /** A step that failed this many times on one instance fails the deployment. */
 const MAX_STEP_FAILURES = 3;
 /** Backoff after a failed step: 1 s, 2 s, 4 s (capped by MAX_STEP_FAILURES). */
@@ -40,6 +40,8 @@ export const newInstanceId = () => randomBytes(3).toString('hex');
  */
 export class DeploymentRunner {
   readonly #inFlight = new Map<string, Promise<void>>();
+  /** Steps in flight whose work is done, their ends still being written. */
+  readonly #worked = new Set<string>();
   /**
    * Starts in flight, and starts finished since the last list Docker was asked for: a list
    * taken before a start finished may show its container not yet running, or not at all, and
@@ -97,9 +99,9 @@ export class DeploymentRunner {
       ]);
       const plan = this.#plan(target, containers, servers);
       await this.#execute(plan.steps, target, containers);
+      if (await this.#react(plan)) continue;
       // Steps' ends held for this tick's writes go now, whether or not it began a step.
       this.ctx.writer.flush();
-      if (await this.#react(plan)) continue;
       await this.#saveStatus(plan);
       const waiting = this.#awaitingLbCheck(containers, servers);
       await this.#sleep(plan.requeueAt, waiting.length > 0 ? () => this.#lbCheckPassed(waiting) : undefined);
@@ -180,8 +182,13 @@ export class DeploymentRunner {
       return true;
     }
     if (plan.phase !== PlanPhase.Complete) return false;
-    await Promise.allSettled(this.#inFlight.values());
+    // Work still running (a promote registering its instance) ends first; steps whose work is
+    // done only wait for their ends to be written, and the final state goes out in that write.
+    const working = [...this.#inFlight].filter(([instance]) => !this.#worked.has(instance));
+    await Promise.allSettled(working.map(([, step]) => step));
+    const ending = Promise.allSettled(this.#inFlight.values());
     await this.#transition(DeploymentEvent.Complete);
+    await ending;
     return true;
   }
 
@@ -295,6 +302,7 @@ export class DeploymentRunner {
    */
   #workDone(instance: string, kind: string): boolean {
     if (kind === 'start') return false;
+    this.#worked.add(instance);
     this.#noteStepEnded(instance, kind, true);
     this.wake();
     return true;
@@ -315,6 +323,7 @@ export class DeploymentRunner {
       .finally(() => {
         after(ok);
         this.#inFlight.delete(instance);
+        this.#worked.delete(instance);
         this.wake();
       });
     this.#inFlight.set(instance, done);
@@ -429,20 +438,26 @@ export class DeploymentRunner {
       this.ctx.runtime.list(this.ctx.app, call),
     ]);
     const inRotation = new Set(servers.filter((s) => s.state === 'ready').map((s) => s.name));
-    for (const c of containers) {
+    const entries = containers.flatMap((c) => {
       const release = releases.find((x) => x.specHash === c.specHash);
-      if (!release || !c.running || !c.host || !c.port) continue;
-      if (!inRotation.has(c.instance) || leaving.has(c.instance)) continue;
-      await this.ctx.registry.register({
-        app: this.ctx.app,
-        instance: c.instance,
-        host: c.host,
-        port: c.port,
-        version: release.version,
-        digest: release.digest,
-        startedAt: new Date(c.startedAt ?? c.createdAt).toISOString(),
-      });
-    }
+      if (!release || !c.running || !c.host || !c.port) return [];
+      if (!inRotation.has(c.instance) || leaving.has(c.instance)) return [];
+      return [{ c: { ...c, host: c.host, port: c.port }, release }];
+    });
+    // Side by side: ten instances in rotation cost one round trip before the first step, not ten.
+    await Promise.all(
+      entries.map(({ c, release }) =>
+        this.ctx.registry.register({
+          app: this.ctx.app,
+          instance: c.instance,
+          host: c.host,
+          port: c.port,
+          version: release.version,
+          digest: release.digest,
+          startedAt: new Date(c.startedAt ?? c.createdAt).toISOString(),
+        }),
+      ),
+    );
   }
 
   /** Running instances glint's probe calls healthy while HAProxy's check has not passed yet. */

@@ -40,7 +40,7 @@ export type StepContext = {
  * answering within this, not up to one declared interval later. Exec and Docker probes start
  * a process each time, so they keep the declared interval.
  */
-const STARTUP_PROBE_MS = 50;
+const STARTUP_PROBE_MS = 25;
 
 /** The longest a failed instance is drained before it is taken out. */
 const DISCARD_DRAIN_MS = 5_000;

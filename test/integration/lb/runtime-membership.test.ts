@@ -57,7 +57,7 @@ describe('runtime membership against a real HAProxy', () => {
     expect(stat).toMatchObject({ status: 'UP', checkStatus: 'L7OK' });
     expect((await get()).body).toBe('served by a');
     expect(readFileSync(`${fx.runDir}/haproxy.cfg`, 'utf8')).toContain(
-      `server web-a 127.0.0.1:${a.port} id 1 check inter 500ms downinter 50ms rise 2 fall 2 weight 1\n`,
+      `server web-a 127.0.0.1:${a.port} id 1 check inter 500ms downinter 25ms rise 2 fall 2 weight 1\n`,
     );
   });
 

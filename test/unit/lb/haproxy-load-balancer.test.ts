@@ -76,7 +76,7 @@ describe('server ids', () => {
     const c = await lb.addInstance('web', instance('web-c'));
     expect(c.id).toBe(3);
     expect(haproxy.commands).toContain(
-      `add server be_web/web-c 127.0.0.1:${instance('web-c').port} id 3 check inter 500ms downinter 50ms rise 2 fall 2 weight 1`,
+      `add server be_web/web-c 127.0.0.1:${instance('web-c').port} id 3 check inter 500ms downinter 25ms rise 2 fall 2 weight 1`,
     );
   });
 

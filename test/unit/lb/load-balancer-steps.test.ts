@@ -55,7 +55,7 @@ describe('stage', () => {
     await lb.stage('web', target('web-a'));
     await lb.stage('web', target('web-a'));
     expect(sent('add server')).toEqual([
-      `add server be_web/web-a 127.0.0.1:${target('web-a').port} id 1 check inter 500ms downinter 50ms rise 2 fall 2 weight 1`,
+      `add server be_web/web-a 127.0.0.1:${target('web-a').port} id 1 check inter 500ms downinter 25ms rise 2 fall 2 weight 1`,
     ]);
     expect(sent('enable health')).toEqual(['enable health be_web/web-a']);
     expect(haproxy.servers.map((s) => [s.name, s.state])).toEqual([['web-a', 'drain']]);

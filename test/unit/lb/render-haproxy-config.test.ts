@@ -27,7 +27,7 @@ describe('renderHaproxyConfig', () => {
     const text = renderHaproxyConfig(base);
     expect(text).toMatch(/server web-c3 127\.0\.0\.1:32770 id 4 .* disabled$/m);
     expect(text).toMatch(
-      /server web-b2 127\.0\.0\.1:32769 id 2 check inter 1s downinter 50ms rise 2 fall 2 weight 1$/m,
+      /server web-b2 127\.0\.0\.1:32769 id 2 check inter 1s downinter 25ms rise 2 fall 2 weight 1$/m,
     );
   });
 
@@ -119,6 +119,6 @@ describe('serverKeywords', () => {
         fall: 1,
         timeoutMs: 1000,
       }),
-    ).toEqual(['check', 'inter', '500ms', 'downinter', '50ms', 'rise', '3', 'fall', '1', 'weight', '1']);
+    ).toEqual(['check', 'inter', '500ms', 'downinter', '25ms', 'rise', '3', 'fall', '1', 'weight', '1']);
   });
 });

@@ -40,8 +40,8 @@ export const newInstanceId = () => randomBytes(3).toString('hex');
  */
 export class DeploymentRunner {
   readonly #inFlight = new Map<string, Promise<void>>();
-  /** Steps in flight whose work is done, their ends still being written. */
-  readonly #worked = new Set<string>();
+  /** The loop waits for every step in flight to end (the deployment is complete). */
+  #settling = false;
   /**
    * Starts in flight, and starts finished since the last list Docker was asked for: a list
    * taken before a start finished may show its container not yet running, or not at all, and
@@ -99,9 +99,9 @@ export class DeploymentRunner {
       ]);
       const plan = this.#plan(target, containers, servers);
       await this.#execute(plan.steps, target, containers);
-      if (await this.#react(plan)) continue;
       // Steps' ends held for this tick's writes go now, whether or not it began a step.
       this.ctx.writer.flush();
+      if (await this.#react(plan)) continue;
       await this.#saveStatus(plan);
       const waiting = this.#awaitingLbCheck(containers, servers);
       await this.#sleep(plan.requeueAt, waiting.length > 0 ? () => this.#lbCheckPassed(waiting) : undefined);
@@ -182,13 +182,15 @@ export class DeploymentRunner {
       return true;
     }
     if (plan.phase !== PlanPhase.Complete) return false;
-    // Work still running (a promote registering its instance) ends first; steps whose work is
-    // done only wait for their ends to be written, and the final state goes out in that write.
-    const working = [...this.#inFlight].filter(([instance]) => !this.#worked.has(instance));
-    await Promise.allSettled(working.map(([, step]) => step));
-    const ending = Promise.allSettled(this.#inFlight.values());
+    // Every step in flight ends, and is recorded, before the deployment does: a promote still
+    // registering its instance, a discard still attaching the failed instance's logs.
+    this.#settling = true;
+    try {
+      await Promise.allSettled(this.#inFlight.values());
+    } finally {
+      this.#settling = false;
+    }
     await this.#transition(DeploymentEvent.Complete);
-    await ending;
     return true;
   }
 
@@ -301,8 +303,8 @@ export class DeploymentRunner {
    * health checks.
    */
   #workDone(instance: string, kind: string): boolean {
-    if (kind === 'start') return false;
-    this.#worked.add(instance);
+    // While the loop waits for every step to end there is no next step to ride with.
+    if (kind === 'start' || this.#settling) return false;
     this.#noteStepEnded(instance, kind, true);
     this.wake();
     return true;
@@ -323,7 +325,6 @@ export class DeploymentRunner {
       .finally(() => {
         after(ok);
         this.#inFlight.delete(instance);
-        this.#worked.delete(instance);
         this.wake();
       });
     this.#inFlight.set(instance, done);

@@ -16,6 +16,7 @@ import { placeStarts } from './place-starts.ts';
 import { planRollout } from './plan-rollout.ts';
 import { type Budget, type Plan, PlanPhase, type Step } from './plan-types.ts';
 import type { BackendServer, RuntimeInstance } from './ports.ts';
+import { registryEntry } from './registry-entry.ts';
 
 type PendingStart = { instance: string; node: string; specHash: string; at: number; doneAt?: number };
 
@@ -447,17 +448,7 @@ export class DeploymentRunner {
     });
     // Side by side: ten instances in rotation cost one round trip before the first step, not ten.
     await Promise.all(
-      entries.map(({ c, release }) =>
-        this.ctx.registry.register({
-          app: this.ctx.app,
-          instance: c.instance,
-          host: c.host,
-          port: c.port,
-          version: release.version,
-          digest: release.digest,
-          startedAt: new Date(c.startedAt ?? c.createdAt).toISOString(),
-        }),
-      ),
+      entries.map(({ c, release }) => this.ctx.registry.register(registryEntry(this.ctx.app, c, release))),
     );
   }
 

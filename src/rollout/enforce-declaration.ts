@@ -5,6 +5,7 @@ import type { ReleaseSource } from './app-releases.ts';
 import { declarationDrift } from './declaration-drift.ts';
 import type { DeploymentRequest } from './deployment-request.ts';
 import type { ContainerRuntime, LoadBalancer, ServiceRegistry } from './ports.ts';
+import { registryEntry } from './registry-entry.ts';
 
 export type DeclarationDeps = {
   apps: () => Readonly<Record<string, AppConfig>>;
@@ -110,14 +111,6 @@ async function adopt(
   const ready = new Set((await deps.lb.servers(app)).filter((s) => s.state === 'ready').map((s) => s.name));
   for (const c of running) {
     if (!ready.has(c.instance) || !c.host || !c.port) continue;
-    await deps.registry.register({
-      app,
-      instance: c.instance,
-      host: c.host,
-      port: c.port,
-      version: release.version,
-      digest: release.digest,
-      startedAt: new Date(c.startedAt ?? c.createdAt).toISOString(),
-    });
+    await deps.registry.register(registryEntry(app, { ...c, host: c.host, port: c.port }, release));
   }
 }

@@ -6,6 +6,7 @@ import type { PlacementRule } from '../placement/index.ts';
 import type { HealthTracker } from './health-tracker.ts';
 import type { Clock, ContainerRuntime, LoadBalancer, RuntimeInstance, ServiceRegistry } from './ports.ts';
 import type { RecordWriter } from './record-writer.ts';
+import { registryEntry } from './registry-entry.ts';
 import type { RolloutEvents } from './rollout-events.ts';
 import { stepEvent } from './step-event.ts';
 
@@ -150,15 +151,7 @@ export function promoteInstance(ctx: StepContext, c: RuntimeInstance, release: R
     async () => {
       await ctx.lb.promote(ctx.app, c.instance);
       if (c.host && c.port)
-        await ctx.registry.register({
-          app: ctx.app,
-          instance: c.instance,
-          host: c.host,
-          port: c.port,
-          version: release.version,
-          digest: release.digest,
-          startedAt: new Date(c.startedAt ?? c.createdAt).toISOString(),
-        });
+        await ctx.registry.register(registryEntry(ctx.app, { ...c, host: c.host, port: c.port }, release));
     },
   );
 }

@@ -75,62 +75,70 @@ export class RegistryClient {
     return tags;
   }
 
-  /** The content digest a tag (or digest) points at, the value `repo@sha256:...` pins. */
-  async resolveDigest(ref: ImageReference, call: Call = {}): Promise<string> {
+  /**
+   * The digest a tag (or digest) points at, the value `repo@sha256:...` pins, and what the
+   * image's config blob says about it, without pulling any layer. One GET of the manifest
+   * gives both its bytes and its digest: glint hashes the bytes itself and refuses an answer
+   * whose hash differs from the digest the registry names or the reference asked for, and
+   * checks the config blob against the digest the manifest gives it.
+   */
+  async readImage(ref: ImageReference, call: Call = {}): Promise<{ digest: string; config: ImageConfig }> {
     const reference = ref.digest ?? ref.tag ?? 'latest';
-    const path = `/v2/${ref.path}/manifests/${reference}`;
-    const accept = MANIFEST_MEDIA_TYPES.join(', ');
-    const head = await this.#get(ref, path, { accept }, call, 'HEAD');
-    if (head.status === 404) throw await this.#notFound(ref, head, reference);
-    if (!head.ok)
-      throw await unexpectedStatus(ref.registry, head, `reading manifest ${ref.repository}:${reference}`);
-    const header = head.headers.get('docker-content-digest');
-    if (header) return header;
-    // Some registries omit the header on HEAD: hash the exact bytes of the manifest instead.
-    const res = await this.#get(ref, path, { accept }, call);
-    if (!res.ok)
-      throw await unexpectedStatus(ref.registry, res, `reading manifest ${ref.repository}:${reference}`);
-    return `sha256:${createHash('sha256')
-      .update(Buffer.from(await res.arrayBuffer()))
-      .digest('hex')}`;
-  }
-
-  /** Labels and creation time of the image at `digest`, without pulling any layer. */
-  async readImageConfig(ref: ImageReference, digest: string, call: Call = {}): Promise<ImageConfig> {
-    let manifest = await this.#manifest(ref, digest, call);
+    const top = await this.#manifest(ref, reference, call);
+    let manifest = top.manifest;
     if (manifest.manifests) {
       const entry =
         manifest.manifests.find(
           (m) =>
             m.platform?.os === this.#platform.os && m.platform?.architecture === this.#platform.architecture,
         ) ?? manifest.manifests[0];
-      if (!entry) throw protocol(ref, `index ${digest} lists no manifests`);
-      manifest = await this.#manifest(ref, entry.digest, call);
+      if (!entry) throw protocol(ref, `index ${top.digest} lists no manifests`);
+      manifest = (await this.#manifest(ref, entry.digest, call)).manifest;
     }
     const configDigest = manifest.config?.digest;
-    if (!configDigest) throw protocol(ref, `manifest ${digest} has no config blob`);
+    if (!configDigest) throw protocol(ref, `manifest ${top.digest} has no config blob`);
     const res = await this.#get(ref, `/v2/${ref.path}/blobs/${configDigest}`, { accept: '*/*' }, call);
     if (!res.ok) throw await unexpectedStatus(ref.registry, res, `reading config blob of ${ref.repository}`);
-    const blob = (await res.json()) as {
+    const bytes = Buffer.from(await res.arrayBuffer());
+    if (sha256(bytes) !== configDigest)
+      throw protocol(ref, `config blob ${configDigest} does not hash to its digest`);
+    const blob = JSON.parse(bytes.toString('utf8')) as {
       created?: string;
       os?: string;
       architecture?: string;
       config?: { Labels?: Record<string, string> | null };
     };
-    const out: ImageConfig = { labels: blob.config?.Labels ?? {} };
-    if (blob.created) out.created = blob.created;
-    if (blob.os) out.os = blob.os;
-    if (blob.architecture) out.architecture = blob.architecture;
-    return out;
+    const config: ImageConfig = { labels: blob.config?.Labels ?? {} };
+    if (blob.created) config.created = blob.created;
+    if (blob.os) config.os = blob.os;
+    if (blob.architecture) config.architecture = blob.architecture;
+    return { digest: top.digest, config };
   }
 
-  async #manifest(ref: ImageReference, reference: string, call: Call): Promise<Manifest> {
+  /** A manifest and the digest of its exact bytes, checked against what the registry and `reference` say. */
+  async #manifest(
+    ref: ImageReference,
+    reference: string,
+    call: Call,
+  ): Promise<{ manifest: Manifest; digest: string }> {
     const path = `/v2/${ref.path}/manifests/${reference}`;
     const res = await this.#get(ref, path, { accept: MANIFEST_MEDIA_TYPES.join(', ') }, call);
     if (res.status === 404) throw await this.#notFound(ref, res, reference);
     if (!res.ok)
       throw await unexpectedStatus(ref.registry, res, `reading manifest ${ref.repository}@${reference}`);
-    return (await res.json()) as Manifest;
+    const bytes = Buffer.from(await res.arrayBuffer());
+    const digest = sha256(bytes);
+    const named = res.headers.get('docker-content-digest');
+    // A registry that names another sha256 digest than the bytes it sent is not trusted; one
+    // naming another algorithm is checked by the reference alone.
+    if (named?.startsWith('sha256:') && named !== digest)
+      throw protocol(
+        ref,
+        `manifest ${reference} hashes to ${digest}, not to the ${named} the registry names`,
+      );
+    if (reference.startsWith('sha256:') && reference !== digest)
+      throw protocol(ref, `manifest ${reference} hashes to ${digest}`);
+    return { manifest: JSON.parse(bytes.toString('utf8')) as Manifest, digest };
   }
 
   /** One request, answering a 401 challenge once; a second 401 means the credentials are bad. */
@@ -139,7 +147,6 @@ export class RegistryClient {
     path: string,
     headers: Record<string, string>,
     call: Call,
-    method = 'GET',
   ): Promise<Response> {
     const host = ref.registry;
     const scope = `repository:${ref.path}:pull`;
@@ -148,7 +155,7 @@ export class RegistryClient {
       fetchRegistry(
         host,
         url,
-        { method, headers: authorization ? { ...headers, authorization } : headers },
+        { headers: authorization ? { ...headers, authorization } : headers },
         { timeoutMs: this.#timeoutMs, signal: call.signal },
       );
     const cached = this.#auth.cached(host, scope);
@@ -191,6 +198,10 @@ export class RegistryClient {
       { details },
     );
   }
+}
+
+function sha256(bytes: Buffer): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
 function protocol(ref: ImageReference, what: string): GlintError {

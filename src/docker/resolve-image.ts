@@ -56,8 +56,7 @@ export async function resolveImage(
     image = request.image;
     expectedVersion = request.kind === 'tag' ? request.expectedVersion : undefined;
   }
-  const digest = await digestOf(registry, image, call);
-  const config = await registry.readImageConfig(image, digest, call);
+  const { digest, config } = await readImage(registry, image, call);
   const stamp = readStamp(config.labels);
   const ref = `${image.repository}@${digest}`;
   if (input.requireStamp ?? true)
@@ -75,9 +74,9 @@ export async function resolveImage(
   return resolved;
 }
 
-async function digestOf(registry: RegistryClient, image: ImageReference, call: { signal?: AbortSignal }) {
+async function readImage(registry: RegistryClient, image: ImageReference, call: { signal?: AbortSignal }) {
   try {
-    return await registry.resolveDigest(image, call);
+    return await registry.readImage(image, call);
   } catch (err) {
     if (
       !(err instanceof GlintError) ||

@@ -10,6 +10,8 @@ export type FakeImage = { tag: string; labels: Record<string, string> };
 export class FakeRegistry {
   readonly tokenRequests: Array<{ authorization?: string; scope?: string }> = [];
   omitDigestHeader = false;
+  /** Sends bytes that differ from the digest they are served under. */
+  tamper: 'manifest' | 'blob' | undefined;
   failWith: number | undefined;
   delayMs = 0;
   pageSize = 2;
@@ -47,6 +49,17 @@ export class FakeRegistry {
     return digest;
   }
 
+  digestOf(tag: string): string {
+    const digest = this.#tags.get(tag);
+    if (!digest) throw new Error(`no tag ${tag}`);
+    return digest;
+  }
+
+  /** Answers a fetch of `digest` with the manifest of `tag`: a registry serving the wrong content. */
+  serveUnderDigest(digest: string, tag: string): void {
+    this.#manifests.set(digest, this.#manifests.get(this.digestOf(tag))!);
+  }
+
   async start(): Promise<string> {
     this.#server = createServer((req, res) => void this.#handle(req, res));
     await new Promise<void>((r) => this.#server!.listen(0, '127.0.0.1', r));
@@ -76,10 +89,11 @@ export class FakeRegistry {
     if (!url.pathname.startsWith(prefix)) return send(res, 404, { errors: [{ code: 'NAME_UNKNOWN' }] });
     const rest = url.pathname.slice(prefix.length);
     if (rest === 'tags/list') return this.#tagsPage(url, res);
-    if (rest.startsWith('manifests/')) return this.#manifest(req, rest.slice('manifests/'.length), res);
+    if (rest.startsWith('manifests/')) return this.#manifest(rest.slice('manifests/'.length), res);
     if (rest.startsWith('blobs/')) {
       const blob = this.#blobs.get(rest.slice('blobs/'.length));
-      return blob ? send(res, 200, JSON.parse(blob)) : send(res, 404, { errors: [{ code: 'BLOB_UNKNOWN' }] });
+      if (!blob) return send(res, 404, { errors: [{ code: 'BLOB_UNKNOWN' }] });
+      return void res.end(this.tamper === 'blob' ? `${blob} ` : blob);
     }
     send(res, 404, {});
   }
@@ -108,7 +122,7 @@ export class FakeRegistry {
     send(res, 200, { name: this.repo, tags: page });
   }
 
-  #manifest(req: IncomingMessage, reference: string, res: ServerResponse): void {
+  #manifest(reference: string, res: ServerResponse): void {
     const digest = reference.startsWith('sha256:') ? reference : this.#tags.get(reference);
     const manifest = digest ? this.#manifests.get(digest) : undefined;
     if (!manifest) {
@@ -117,8 +131,7 @@ export class FakeRegistry {
     }
     if (!this.omitDigestHeader) res.setHeader('docker-content-digest', manifest.digest);
     res.setHeader('content-type', 'application/vnd.oci.image.manifest.v1+json');
-    if (req.method === 'HEAD') return void res.end();
-    res.end(manifest.body);
+    res.end(this.tamper === 'manifest' ? `${manifest.body} ` : manifest.body);
   }
 }
 

@@ -66,10 +66,33 @@ describe('RegistryClient behind a Bearer token service', () => {
     expect(resolved.version).toBe('2.0.0-rc.1');
   });
 
-  it('hashes the manifest itself when HEAD carries no digest header', async () => {
-    const withHeader = await client().resolveDigest(parseImageReference(`${host}/team/app:1.1.0`));
+  it('pins the digest of the manifest bytes whether or not the registry names it', async () => {
+    const ref = parseImageReference(`${host}/team/app:1.1.0`);
+    const withHeader = await client().readImage(ref);
     registry.omitDigestHeader = true;
-    expect(await client().resolveDigest(parseImageReference(`${host}/team/app:1.1.0`))).toBe(withHeader);
+    const without = await client().readImage(ref);
+    expect(without.digest).toBe(withHeader.digest);
+    expect(without.digest).toBe(registry.digestOf('1.1.0'));
+    expect(without.config.labels).toEqual(stamp('1.1.0'));
+  });
+
+  it.each([
+    ['a manifest whose bytes differ from the digest the registry names', 'manifest'],
+    ['a config blob whose bytes differ from its digest', 'blob'],
+  ] as const)('refuses %s', async (_what, tamper) => {
+    registry.tamper = tamper;
+    await expect(
+      resolveImage(client(), { repository: `${host}/team/app`, requested: '1.1.0' }),
+    ).rejects.toMatchObject({ code: DockerErrorCode.RegistryProtocol, message: /hashes? to/ });
+  });
+
+  it('refuses a manifest fetched by digest that hashes to another digest', async () => {
+    const other = registry.digestOf('1.0.0');
+    registry.serveUnderDigest(other, '1.1.0');
+    await expect(client().readImage(parseImageReference(`${host}/team/app@${other}`))).rejects.toMatchObject({
+      code: DockerErrorCode.RegistryProtocol,
+      message: /hashes to/,
+    });
   });
 
   it('names the newest stamped tags when a tag does not exist', async () => {

@@ -57,17 +57,24 @@ export class AppReleases implements ReleaseSource {
   /** `repository`: one of the app's `allowedImages` instead of its `image` (checked by the caller). */
   async resolve(app: string, version: string, repository?: string): Promise<Release> {
     const config = this.#app(app);
+    // The env is read while the registry answers: neither depends on the other.
+    const env = this.#env(app);
+    env.catch(() => undefined);
     const image = await resolveImage(this.opts.registry, {
       repository: repository ?? config.image,
       requested: version,
       allowPrerelease: config.allowPrerelease,
       requireStamp: config.requireStamp,
     });
-    return this.#release(app, { imageRef: image.ref, version: image.version, digest: image.digest });
+    return this.#release(
+      { imageRef: image.ref, version: image.version, digest: image.digest },
+      app,
+      await env,
+    );
   }
 
-  refresh(app: string, release: Release): Promise<Release> {
-    return this.#release(app, release);
+  async refresh(app: string, release: Release): Promise<Release> {
+    return this.#release(release, app, await this.#env(app));
   }
 
   async specFor(app: string, release: Release, instance: string, node: string): Promise<InstanceSpec> {
@@ -86,8 +93,11 @@ export class AppReleases implements ReleaseSource {
     return this.#spec(app, release, env, instance, node);
   }
 
-  async #release(app: string, image: Pick<Release, 'imageRef' | 'version' | 'digest'>): Promise<Release> {
-    const resolved = await this.#env(app);
+  #release(
+    image: Pick<Release, 'imageRef' | 'version' | 'digest'>,
+    app: string,
+    resolved: ResolvedEnv,
+  ): Release {
     const secret = new Set(resolved.secretNames);
     const values = Object.fromEntries(Object.entries(resolved.env).filter(([name]) => !secret.has(name)));
     const partial = {

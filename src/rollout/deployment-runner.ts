@@ -88,20 +88,26 @@ export class DeploymentRunner {
 
   async run(): Promise<DeploymentRecord> {
     await this.#closeInterruptedSteps();
-    await this.#registerInRotation();
-    if (this.record.state === 'pending') await this.#transition(DeploymentEvent.Start);
+    // `running` goes out with the first tick's steps, one write for both; a failure is only
+    // judged from `running`, so the tick waits for it before reacting.
+    let started =
+      this.record.state === 'pending' ? this.#transition(DeploymentEvent.Start, {}, 'later') : undefined;
+    started?.catch(() => undefined);
+    let seen: [RuntimeInstance[], BackendServer[]] | undefined = await this.#registerInRotation();
     while (!this.ctx.signal.aborted && !isTerminal(this.record.state)) {
       const target = this.#target();
       const call = { signal: this.ctx.signal };
-      // Docker and HAProxy are read side by side: each tick waits for the slower, not both.
-      const [containers, servers] = await Promise.all([
-        this.#containers(),
-        this.ctx.lb.servers(this.ctx.app, call),
-      ]);
+      // The first tick plans from what registering just saw. Docker and HAProxy are read side
+      // by side: each tick waits for the slower, not both.
+      const [containers, servers] =
+        seen ?? (await Promise.all([this.#containers(), this.ctx.lb.servers(this.ctx.app, call)]));
+      seen = undefined;
       const plan = this.#plan(target, containers, servers);
       await this.#execute(plan.steps, target, containers);
       // Steps' ends held for this tick's writes go now, whether or not it began a step.
       this.ctx.writer.flush();
+      await started;
+      started = undefined;
       if (await this.#react(plan)) continue;
       await this.#saveStatus(plan);
       const waiting = this.#awaitingLbCheck(containers, servers);
@@ -203,12 +209,15 @@ export class DeploymentRunner {
     });
   }
 
-  async #transition(event: DeploymentEvent, patch: Partial<DeploymentRecord> = {}) {
+  async #transition(event: DeploymentEvent, patch: Partial<DeploymentRecord> = {}, when?: 'later') {
     const r = this.record;
     let state = nextDeploymentState(r.state, event);
     if (!state) return;
     if (state === 'rolled_back' && r.cancelRequested) state = 'cancelled';
-    const updated = await this.ctx.writer.update((rec) => ({ ...rec, ...patch, state }));
+    const change = (rec: DeploymentRecord) => ({ ...rec, ...patch, state });
+    const updated = await (when === 'later'
+      ? this.ctx.writer.updateLater(change)
+      : this.ctx.writer.update(change));
     this.ctx.events.emit(isTerminal(state) ? 'deployment:finished' : 'deployment:updated', updated);
   }
 
@@ -428,7 +437,7 @@ export class DeploymentRunner {
    * from now on would be registered. Each entry names the release its spec hash belongs to;
    * instances the record says are leaving stay out.
    */
-  async #registerInRotation() {
+  async #registerInRotation(): Promise<[RuntimeInstance[], BackendServer[]]> {
     const r = this.record;
     const releases = [r.to, r.from].filter((x): x is Release => x !== undefined);
     const leaving = new Set(
@@ -439,6 +448,7 @@ export class DeploymentRunner {
       this.ctx.lb.servers(this.ctx.app, call),
       this.ctx.runtime.list(this.ctx.app, call),
     ]);
+    this.#listed = { at: this.ctx.clock.now(), containers, stale: false };
     const inRotation = new Set(servers.filter((s) => s.state === 'ready').map((s) => s.name));
     const entries = containers.flatMap((c) => {
       const release = releases.find((x) => x.specHash === c.specHash);
@@ -450,6 +460,7 @@ export class DeploymentRunner {
     await Promise.all(
       entries.map(({ c, release }) => this.ctx.registry.register(registryEntry(this.ctx.app, c, release))),
     );
+    return [containers, servers];
   }
 
   /** Running instances glint's probe calls healthy while HAProxy's check has not passed yet. */

@@ -114,7 +114,7 @@ export class RolloutEngine {
 
   async startDeployment(app: string, request: DeploymentRequest): Promise<DeploymentRecord> {
     const config = this.#app(app);
-    const current = (await this.deps.store.getApp(app))?.record;
+    const current = this.deps.store.getApp(app).then((a) => a?.record);
     const { from, to } = await this.#releases(app, config, request, current);
     const now = this.deps.clock.now();
     const at = new Date(now).toISOString();
@@ -282,15 +282,17 @@ export class RolloutEngine {
     app: string,
     config: AppConfig,
     request: DeploymentRequest,
-    current: AppRecord | undefined,
+    appRead: Promise<AppRecord | undefined>,
   ) {
+    // A deploy resolves its version while the app's record is read: neither needs the other.
+    if (request.kind === 'deploy' && !request.release) {
+      appRead.catch(() => undefined);
+      const to = await this.deps.releases.resolve(app, request.version ?? config.version, request.repository);
+      return { from: (await appRead)?.current, to };
+    }
+    const current = await appRead;
     const from: Release | undefined = current?.current;
     if (request.release) return { from, to: request.release };
-    if (request.kind === 'deploy')
-      return {
-        from,
-        to: await this.deps.releases.resolve(app, request.version ?? config.version, request.repository),
-      };
     if (request.kind === 'rollback') {
       const previous = current?.history.find((h) => h.specHash !== from?.specHash);
       if (!previous)

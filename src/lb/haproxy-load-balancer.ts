@@ -50,6 +50,11 @@ export type HaproxyLoadBalancerOptions = {
 
 /** How long `del server` may keep refusing because connections are still attached. */
 const DELETE_WAIT_MS = 5_000;
+/**
+ * Between two `del server` attempts. A connection in maint ends within milliseconds of its
+ * response, and the container's stop waits on this, so a retry is cheap and a long one is not.
+ */
+const DELETE_RETRY_MS = 10;
 
 export type Instance = { name: string; address: string; port: number };
 export type RetireOutcome = { drained: boolean; waitedMs: number; alreadyGone: boolean };
@@ -305,7 +310,7 @@ export class HaproxyLoadBalancer {
     const deadline = Date.now() + DELETE_WAIT_MS;
     while (!(await this.queue.run(() => this.deleteIfIdle(appName, name, Date.now() > deadline)))) {
       opts.signal?.throwIfAborted();
-      await sleep(50, opts.signal);
+      await sleep(DELETE_RETRY_MS, opts.signal);
     }
   }
 

@@ -1,3 +1,4 @@
+import { GlintError } from '../errors/index.ts';
 import { assertCliSuccess } from './cli-reply.ts';
 import type { ServerState } from './lb-model.ts';
 import { parseShowStat, type StatRow } from './parse-show-stat.ts';
@@ -54,15 +55,32 @@ export class RuntimeApi {
   }
 
   /** The text HAProxy reads back from its server-state file on the next start or reload. */
-  async showServersState(signal?: AbortSignal): Promise<string> {
-    return this.run('show servers state', signal, 'listing');
+  /**
+   * `backend`: that backend's servers only. HAProxy does the filtering, so a read of one app
+   * costs the same with a hundred apps declared as with one; it fails when HAProxy does not
+   * have the backend (see `isUnknownBackend`).
+   */
+  async showServersState(signal?: AbortSignal, backend?: string): Promise<string> {
+    return this.run(backend ? `show servers state ${backend}` : 'show servers state', signal, 'listing');
   }
 
-  async showStat(signal?: AbortSignal): Promise<StatRow[]> {
-    return parseShowStat(await this.run('show stat', signal, 'listing'));
+  /** `backend`: that backend's server rows only (type 4: servers, any server id), as above. */
+  async showStat(signal?: AbortSignal, backend?: string): Promise<StatRow[]> {
+    return parseShowStat(
+      await this.run(backend ? `show stat ${backend} 4 -1` : 'show stat', signal, 'listing'),
+    );
   }
 
   async serverStat(backend: string, name: string, signal?: AbortSignal): Promise<StatRow | undefined> {
-    return (await this.showStat(signal)).find((row) => row.proxy === backend && row.server === name);
+    return (await this.showStat(signal, backend)).find((row) => row.proxy === backend && row.server === name);
   }
+}
+
+/** HAProxy's answer to a read scoped to a backend it does not have (yet, or any more). */
+export function isUnknownBackend(err: unknown): boolean {
+  return (
+    err instanceof GlintError &&
+    err.code === 'LbCommandFailed' &&
+    /No such proxy|Can't find backend/i.test(String(err.details?.reason))
+  );
 }

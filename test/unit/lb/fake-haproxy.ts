@@ -65,6 +65,8 @@ export class FakeHaproxy {
   readonly runDir = mkdtempSync(join(tmpdir(), 'glint-fake-lb-'));
   readonly servers: FakeServer[] = [];
   readonly commands: string[] = [];
+  /** Backends HAProxy answers a scoped read of with "no such proxy". */
+  readonly missingBackends = new Set<string>();
   override: (command: string) => Reply | Promise<Reply> | undefined = () => undefined;
   private readonly sockets: Server[] = [];
 
@@ -134,15 +136,22 @@ export class FakeHaproxy {
       if (command.startsWith('del server')) this.servers.splice(this.servers.indexOf(server), 1);
       return '';
     }
-    if (command === 'show stat') {
-      const rows = this.servers.map((s) => {
+    // A read scoped to one backend (`show stat <backend> 4 -1`, `show servers state <backend>`)
+    // lists that backend's servers; every backend exists unless a test removed it.
+    m = /^show (stat|servers state)(?: (\S+))?/.exec(command);
+    const scope = m?.[2];
+    if (scope && this.missingBackends.has(scope))
+      return m?.[1] === 'stat' ? '[3]: No such proxy.\n' : "[3]: Can't find backend.\n";
+    const listed = this.servers.filter((s) => !scope || s.backend === scope);
+    if (m?.[1] === 'stat') {
+      const rows = listed.map((s) => {
         const status = { ready: 'UP', drain: 'DRAIN', maint: 'MAINT' }[s.state] ?? 'UP';
         return `${s.backend},${s.name},0,${s.sessions ?? 0},0,0,0,${status},${s.checkStatus ?? 'L7OK'},200,1,`;
       });
       return [STAT_HEADER, ...rows, ''].join('\n');
     }
-    if (command === 'show servers state') {
-      const rows = this.servers.map((s) => {
+    if (m?.[1] === 'servers state') {
+      const rows = listed.map((s) => {
         const admin = { ready: 0, drain: 8, maint: 1 }[s.state] ?? 0;
         return `3 ${s.backend} ${s.id} ${s.name} ${s.address} 2 ${admin} 1 1 5 15 3 3 6 0 0 1 - ${s.port} - 0 0 - - 0`;
       });

@@ -83,7 +83,7 @@ describe('stage', () => {
     await lb.promote('web', 'web-a');
     const before = haproxy.commands.length;
     await restarted().stage('web', target('web-a'));
-    expect(haproxy.commands.slice(before)).toEqual(['show servers state']);
+    expect(haproxy.commands.slice(before)).toEqual(['show servers state be_web']);
     expect(haproxy.servers[0]!.state).toBe('ready');
   });
 
@@ -201,6 +201,18 @@ describe('servers', () => {
       { name: 'web-b', state: 'drain', checkPassed: true, checkStatus: 'L7OK', sessions: 3 },
     ]);
     expect(await lb.servers('queue')).toEqual([]);
+  });
+
+  it('asks HAProxy for the one backend, and lists nothing while HAProxy does not have it yet', async () => {
+    await lb.stage('web', target('web-a'));
+    const before = haproxy.commands.length;
+    expect((await lb.servers('web')).map((s) => s.name)).toEqual(['web-a']);
+    expect(haproxy.commands.slice(before).sort()).toEqual([
+      'show servers state be_web',
+      'show stat be_web 4 -1',
+    ]);
+    haproxy.missingBackends.add('be_web');
+    expect(await lb.servers('web')).toEqual([]);
   });
 
   it('counts the check passed by the result the app’s check type gives: L7OK for HTTP, L4OK for TCP', async () => {

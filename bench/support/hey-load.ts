@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process';
+
+/** What one hey run reported. hey is a compiled load generator (Go): its own cost is small. */
+export type HeySummary = {
+  requests: number;
+  ratePerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Responses by status code. */
+  statuses: Record<string, number>;
+  /** Requests that got no response (refused, reset, timed out), by hey's message. */
+  errors: Record<string, number>;
+};
+
+/** Parses hey's text summary. Throws when it holds no latency distribution (hey failed). */
+export function parseHey(raw: string): HeySummary {
+  const seconds = (re: RegExp) => {
+    const m = re.exec(raw);
+    if (!m) throw new Error(`hey printed no ${re.source}:\n${raw}`);
+    return Number(m[1]) * 1000;
+  };
+  const statuses: Record<string, number> = {};
+  for (const m of raw.matchAll(/^\s*\[(\d{3})\]\s+(\d+) responses/gm)) statuses[m[1]!] = Number(m[2]);
+  const errors: Record<string, number> = {};
+  const errorPart = raw.split('Error distribution:')[1] ?? '';
+  for (const m of errorPart.matchAll(/^\s*\[(\d+)\]\s+(.+)$/gm)) errors[m[2]!.trim()] = Number(m[1]);
+  const count = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+  return {
+    requests: count(statuses) + count(errors),
+    ratePerSec: Number(/Requests\/sec:\s+([\d.]+)/.exec(raw)?.[1] ?? 0),
+    p50Ms: seconds(/50% in ([\d.]+) secs/),
+    p99Ms: seconds(/99% in ([\d.]+) secs/),
+    maxMs: seconds(/Slowest:\s+([\d.]+) secs/),
+    statuses,
+    errors,
+  };
+}
+
+export type HeyRun = { summary: HeySummary; command: string };
+
+/**
+ * `workers` workers against a loopback URL for `seconds`, together at `rate` requests/s (hey
+ * paces each worker: a slow answer delays that worker's next request rather than piling
+ * requests up, so a stall shows in fewer samples than with an open-loop generator).
+ * `keepAlive: false` opens a new connection per request.
+ */
+export function runHey(opts: {
+  url: string;
+  rate: number;
+  seconds: number;
+  workers: number;
+  keepAlive: boolean;
+  headers?: Record<string, string>;
+}): Promise<HeyRun> {
+  const host = new URL(opts.url).hostname;
+  if (!host.startsWith('127.')) throw new Error(`load goes to loopback only, not ${host}`);
+  const args = [
+    '-z',
+    `${opts.seconds}s`,
+    '-c',
+    String(opts.workers),
+    '-q',
+    String(opts.rate / opts.workers),
+    '-t',
+    '10',
+    ...(opts.keepAlive ? [] : ['-disable-keepalive']),
+    ...Object.entries(opts.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}: ${v}`]),
+    opts.url,
+  ];
+  // The command as printed leaves header values out: they carry the API token.
+  const shown = args.map((a, i) => (args[i - 1] === '-H' ? `'${a.split(':')[0]}: …'` : a));
+  return new Promise((resolve, reject) => {
+    const child = spawn('hey', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.on('error', (err) =>
+      reject(new Error(`hey could not start (${err.message}); run scripts/ensure-tools.sh`)),
+    );
+    child.on('close', () => {
+      try {
+        resolve({ summary: parseHey(out), command: `hey ${shown.join(' ')}` });
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
+}

@@ -21,7 +21,7 @@ import { type LoadSummary, startLoad } from '../test/support/http-load.ts';
 import { waitFor } from '../test/support/wait-for.ts';
 import { benchArg, prepareBenchRun } from './support/bench-run.ts';
 import { type DaemonSide, daemonSide, describeDaemonSide, parseMetrics } from './support/daemon-metrics.ts';
-import { type HeyRun, runHey } from './support/hey-load.ts';
+import { describeHeyMix, type HeyMix, runHeyMix } from './support/hey-load.ts';
 
 const SUITE = 'bench-api-latency';
 prepareBenchRun();
@@ -53,24 +53,6 @@ function load(url: string, token: string, seconds: number, newConnectionShare: n
     headers: { authorization: `Bearer ${token}` },
     timeoutSec: 10,
   }).result;
-}
-
-/**
- * The same rate and mix from hey, a compiled load generator: 16 workers on keep-alive
- * connections and 16 on new ones, side by side, each half at its share of the rate.
- */
-async function heyLoad(url: string, token: string): Promise<{ keepAlive: HeyRun; fresh: HeyRun }> {
-  const run = (share: number, keepAlive: boolean) =>
-    runHey({
-      url,
-      rate: RATE * share,
-      seconds: SECONDS,
-      workers: 16,
-      keepAlive,
-      headers: { authorization: `Bearer ${token}` },
-    });
-  const [keepAlive, fresh] = await Promise.all([run(1 - NEW_SHARE, true), run(NEW_SHARE, false)]);
-  return { keepAlive, fresh };
 }
 
 /** Each app's history: five finished deployments of no instances; returns the newest id. */
@@ -162,14 +144,20 @@ async function main() {
       const summary = await load(`${api}${path}`, token, SECONDS, NEW_SHARE);
       rows.push([route, summary, daemonSide(before, await metrics(), route)]);
     }
-    const heyRows: [string, { keepAlive: HeyRun; fresh: HeyRun }, DaemonSide][] = [];
+    const heyRows: [string, HeyMix, DaemonSide][] = [];
     if (NEW_SHARE > 0 && NEW_SHARE < 1)
       for (const [path, route] of [
         ['/v1/apps', '/v1/apps'],
         [`/v1/deployments/${someId}`, '/v1/deployments/:id'],
       ] as const) {
         const before = await metrics();
-        const runs = await heyLoad(`${api}${path}`, token);
+        const runs = await runHeyMix({
+          url: `${api}${path}`,
+          rate: RATE,
+          seconds: SECONDS,
+          newShare: NEW_SHARE,
+          headers: { authorization: `Bearer ${token}` },
+        });
         heyRows.push([route, runs, daemonSide(before, await metrics(), route)]);
       }
     const rss = residentMb(pid);
@@ -193,19 +181,9 @@ async function main() {
       console.log(
         `The same rate and mix from hey (compiled; paces each of its workers, so a stall delays a worker's next request instead of piling requests up):`,
       );
-    for (const [route, { keepAlive, fresh }, daemon] of heyRows) {
-      const half = (name: string, { summary: h }: HeyRun) => {
-        const ok = h.statuses['200'] ?? 0;
-        const failed = h.requests - ok;
-        return `${name}: ${h.ratePerSec.toFixed(0)}/s, p50 ${h.p50Ms.toFixed(1)} ms, p99 ${h.p99Ms.toFixed(1)} ms, max ${h.maxMs.toFixed(1)} ms, ${h.requests} requests${failed ? `, ${failed} failed ${JSON.stringify({ ...h.statuses, ...h.errors })}` : ', all 200'}`;
-      };
-      const all = [keepAlive.summary, fresh.summary];
-      const met =
-        all.every((h) => h.p99Ms < 10 && (h.statuses['200'] ?? 0) === h.requests) &&
-        all.reduce((sum, h) => sum + h.ratePerSec, 0) >= RATE * 0.95;
-      console.log(
-        `  GET ${route}: ${half('keep-alive', keepAlive)}; ${half('new connections', fresh)} (target p99 < 10 ms at 1,000/s: ${met ? 'met' : 'NOT met'})`,
-      );
+    for (const [route, mix, daemon] of heyRows) {
+      const { line, met } = describeHeyMix(mix, RATE);
+      console.log(`  GET ${route}: ${line} (target p99 < 10 ms at 1,000/s: ${met ? 'met' : 'NOT met'})`);
       console.log(`    ${describeDaemonSide(daemon)}`);
     }
     if (heyRows[0]) console.log(`  e.g. ${heyRows[0][1].fresh.command}`);

@@ -2,7 +2,8 @@
  * The floor of the API latency figures: the same load process and mix as bench/api-latency.ts
  * (open loop, 32 connections, a share of the requests on new connections) against a server
  * that does nothing but send a fixed JSON body, in a process of its own. What this prints is
- * what the machine and the load process cost; the API's own figures can't be better.
+ * what the machine and the load process cost; the API's own figures can't be better. Then the
+ * same rate and mix from hey (bench/support/hey-load.ts), the compiled second instrument.
  *
  *   npx tsx bench/load-floor.ts [--rate 1000] [--seconds 10] [--bytes 40000] [--new-share 0.5]
  */
@@ -10,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { startLoad } from '../test/support/http-load.ts';
 import { benchArg } from './support/bench-run.ts';
+import { describeHeyMix, runHeyMix } from './support/hey-load.ts';
 
 const RATE = Number(benchArg('rate', '1000'));
 const SECONDS = Number(benchArg('seconds', '10'));
@@ -47,6 +49,10 @@ async function main() {
         `p99 ${s.p99Ms} ms, max ${s.maxMs} ms; ${s.requests} requests, ${s.ok2xx} 2xx; ` +
         `load process's own loop lag p99 ${s.loopDelayP99Ms} ms, max ${s.loopDelayMaxMs} ms`,
     );
+    if (NEW_SHARE > 0 && NEW_SHARE < 1) {
+      const mix = await runHeyMix({ url, rate: RATE, seconds: SECONDS, newShare: NEW_SHARE });
+      console.log(`the same from hey: ${describeHeyMix(mix, RATE).line}`);
+    }
     console.log(
       `command: npx tsx bench/load-floor.ts --rate ${RATE} --seconds ${SECONDS} --bytes ${BYTES} --new-share ${NEW_SHARE}`,
     );

@@ -91,3 +91,47 @@ export function runHey(opts: {
     });
   });
 }
+
+export type HeyMix = { keepAlive: HeyRun; fresh: HeyRun };
+
+/**
+ * The API benches' mix from hey: 16 workers on keep-alive connections and 16 on new ones,
+ * side by side, each half at its share of `rate`.
+ */
+export async function runHeyMix(opts: {
+  url: string;
+  rate: number;
+  seconds: number;
+  newShare: number;
+  headers?: Record<string, string>;
+}): Promise<HeyMix> {
+  const run = (share: number, keepAlive: boolean) =>
+    runHey({
+      url: opts.url,
+      rate: opts.rate * share,
+      seconds: opts.seconds,
+      workers: 16,
+      keepAlive,
+      ...(opts.headers ? { headers: opts.headers } : {}),
+    });
+  const [keepAlive, fresh] = await Promise.all([run(1 - opts.newShare, true), run(opts.newShare, false)]);
+  return { keepAlive, fresh };
+}
+
+/** One line per mix, and whether both halves kept p99 under `p99TargetMs` with every answer 200. */
+export function describeHeyMix(mix: HeyMix, rate: number, p99TargetMs = 10): { line: string; met: boolean } {
+  const half = (name: string, { summary: h }: HeyRun) => {
+    const failed = h.requests - (h.statuses['200'] ?? 0);
+    return (
+      `${name}: ${h.ratePerSec.toFixed(0)}/s, p50 ${h.p50Ms.toFixed(1)} ms, p99 ${h.p99Ms.toFixed(1)} ms, ` +
+      `max ${h.maxMs.toFixed(1)} ms, ${h.requests} requests` +
+      (failed ? `, ${failed} failed ${JSON.stringify({ ...h.statuses, ...h.errors })}` : ', all 200')
+    );
+  };
+  const all = [mix.keepAlive.summary, mix.fresh.summary];
+  // Both halves under the target means at most 1 % of all requests over it.
+  const met =
+    all.every((h) => h.p99Ms < p99TargetMs && (h.statuses['200'] ?? 0) === h.requests) &&
+    all.reduce((sum, h) => sum + h.ratePerSec, 0) >= rate * 0.95;
+  return { line: `${half('keep-alive', mix.keepAlive)}; ${half('new connections', mix.fresh)}`, met };
+}

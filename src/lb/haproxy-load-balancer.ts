@@ -32,7 +32,7 @@ import { OldWorkerTracker } from './old-worker-tracker.ts';
 import { type ObservedServer, parseServersState } from './parse-servers-state.ts';
 import type { StatRow } from './parse-show-stat.ts';
 import { renderHaproxyConfig, serverKeywords } from './render-haproxy-config.ts';
-import { isUnknownBackend, RuntimeApi } from './runtime-api.ts';
+import { RuntimeApi } from './runtime-api.ts';
 import { SerialQueue } from './serial-queue.ts';
 import { isNoSuchServer, serverNotHealthy, unknownApp, unknownServer } from './server-errors.ts';
 import { pollServer } from './server-waits.ts';
@@ -155,8 +155,8 @@ export class HaproxyLoadBalancer {
     const app = this.requireApp(appName);
     const backend = backendName(appName);
     const [stat, states] = await Promise.all([
-      this.backendStat(backend, call.signal),
-      this.backendServersState(backend, call.signal),
+      this.runtime.backendStat(backend, call.signal),
+      this.runtime.backendServersState(backend, call.signal),
     ]);
     return liveServers(backend, app.check, stat, states);
   }
@@ -335,9 +335,8 @@ export class HaproxyLoadBalancer {
   }
 
   /** HAProxy's live view of an app's servers: status, last check, sessions. */
-  async observeServers(appName: string): Promise<StatRow[]> {
-    const backend = backendName(appName);
-    return (await this.backendStat(backend)).filter((r) => r.proxy === backend && r.server !== 'BACKEND');
+  observeServers(appName: string): Promise<StatRow[]> {
+    return this.runtime.backendStat(backendName(appName));
   }
 
   /**
@@ -473,7 +472,7 @@ export class HaproxyLoadBalancer {
     signal?: AbortSignal,
   ): Promise<LbServer | undefined> {
     const backend = backendName(appName);
-    const observed = (await this.backendServersState(backend, signal)).find(
+    const observed = (await this.runtime.backendServersState(backend, signal)).find(
       (s) => s.backend === backend && s.name === name,
     );
     const next = withServerAsObserved(this.current, appName, name, observed && withoutBackend(observed));
@@ -487,32 +486,12 @@ export class HaproxyLoadBalancer {
    */
   private async reconcileBackend(appName: string, name: string): Promise<LbServer | undefined> {
     const backend = backendName(appName);
-    const observed = (await this.backendServersState(backend))
+    const observed = (await this.runtime.backendServersState(backend))
       .filter((s) => s.backend === backend)
       .map(withoutBackend);
     const next = withServersAsObserved(this.current, appName, observed);
     if (next !== this.current) await this.commit(next);
     return observed.find((s) => s.name === name);
-  }
-
-  /** One backend's servers as `show servers state` lists them; none while HAProxy lacks the backend. */
-  private async backendServersState(backend: string, signal?: AbortSignal): Promise<ObservedServer[]> {
-    try {
-      return parseServersState(await this.runtime.showServersState(signal, backend));
-    } catch (err) {
-      if (isUnknownBackend(err)) return [];
-      throw err;
-    }
-  }
-
-  /** One backend's server rows of `show stat`; none while HAProxy lacks the backend. */
-  private async backendStat(backend: string, signal?: AbortSignal): Promise<StatRow[]> {
-    try {
-      return await this.runtime.showStat(signal, backend);
-    } catch (err) {
-      if (isUnknownBackend(err)) return [];
-      throw err;
-    }
   }
 
   /** One `del server` attempt: false while connections are still attached (unless `lastTry`). */

@@ -1,6 +1,7 @@
 import { GlintError } from '../errors/index.ts';
 import { assertCliSuccess } from './cli-reply.ts';
 import type { ServerState } from './lb-model.ts';
+import { type ObservedServer, parseServersState } from './parse-servers-state.ts';
 import { parseShowStat, type StatRow } from './parse-show-stat.ts';
 import { type AnswerKind, sendSocketCommand } from './socket-command.ts';
 
@@ -55,29 +56,54 @@ export class RuntimeApi {
   }
 
   /** The text HAProxy reads back from its server-state file on the next start or reload. */
-  /**
-   * `backend`: that backend's servers only. HAProxy does the filtering, so a read of one app
-   * costs the same with a hundred apps declared as with one; it fails when HAProxy does not
-   * have the backend (see `isUnknownBackend`).
-   */
-  async showServersState(signal?: AbortSignal, backend?: string): Promise<string> {
-    return this.run(backend ? `show servers state ${backend}` : 'show servers state', signal, 'listing');
+  /** Every server of every backend, as HAProxy writes its server-state file. */
+  async showServersState(signal?: AbortSignal): Promise<string> {
+    return this.run('show servers state', signal, 'listing');
   }
 
-  /** `backend`: that backend's server rows only (type 4: servers, any server id), as above. */
-  async showStat(signal?: AbortSignal, backend?: string): Promise<StatRow[]> {
-    return parseShowStat(
-      await this.run(backend ? `show stat ${backend} 4 -1` : 'show stat', signal, 'listing'),
+  async showStat(signal?: AbortSignal): Promise<StatRow[]> {
+    return parseShowStat(await this.run('show stat', signal, 'listing'));
+  }
+
+  /**
+   * One backend's servers from `show servers state <backend>`: HAProxy does the filtering, so a
+   * read of one app costs the same with a hundred apps declared as with one. None while HAProxy
+   * does not have the backend (yet, or any more).
+   */
+  async backendServersState(backend: string, signal?: AbortSignal): Promise<ObservedServer[]> {
+    return this.#scoped(async () =>
+      parseServersState(await this.run(`show servers state ${backend}`, signal, 'listing')),
     );
   }
 
+  /**
+   * One backend's server rows from `show stat <backend> 4 -1` (type 4: servers, any id), as
+   * above. HAProxy looks the name up among all proxies, so a frontend of the same name would
+   * hide the backend; glint's own names (`fe_<app>`, `be_<app>`) never meet.
+   */
+  async backendStat(backend: string, signal?: AbortSignal): Promise<StatRow[]> {
+    return this.#scoped(async () =>
+      parseShowStat(await this.run(`show stat ${backend} 4 -1`, signal, 'listing')),
+    );
+  }
+
+  async #scoped<T>(read: () => Promise<T[]>): Promise<T[]> {
+    try {
+      return await read();
+    } catch (err) {
+      if (isUnknownBackend(err)) return [];
+      throw err;
+    }
+  }
+
+  /** One server's row; undefined when HAProxy has no such server, or no such backend. */
   async serverStat(backend: string, name: string, signal?: AbortSignal): Promise<StatRow | undefined> {
-    return (await this.showStat(signal, backend)).find((row) => row.proxy === backend && row.server === name);
+    return (await this.backendStat(backend, signal)).find((row) => row.server === name);
   }
 }
 
 /** HAProxy's answer to a read scoped to a backend it does not have (yet, or any more). */
-export function isUnknownBackend(err: unknown): boolean {
+function isUnknownBackend(err: unknown): boolean {
   return (
     err instanceof GlintError &&
     err.code === 'LbCommandFailed' &&

@@ -35,8 +35,9 @@ beforeAll(async () => {
       '  timeout server 10s',
       'frontend smoke',
       `  bind 127.0.0.1:${frontendPort}`,
-      '  default_backend smoke',
-      'backend smoke',
+      // Named as glint names its own: a read scoped to a proxy name finds a frontend first.
+      '  default_backend be_smoke',
+      'backend be_smoke',
       `  server one 127.0.0.1:${backendPort} check inter 500ms`,
       '',
     ].join('\n'),
@@ -67,10 +68,10 @@ it("answers on its admin socket with the backend's server passing its check", as
   const runtime = new RuntimeApi(`${haproxy.runDir}/admin.sock`);
   const row = await waitFor(
     async () => {
-      const stat = await runtime.serverStat('smoke', 'one');
+      const stat = await runtime.serverStat('be_smoke', 'one');
       return stat?.status === 'UP' ? stat : undefined;
     },
     { what: 'server one UP' },
   );
-  expect(row).toMatchObject({ proxy: 'smoke', server: 'one', status: 'UP' });
+  expect(row).toMatchObject({ proxy: 'be_smoke', server: 'one', status: 'UP' });
 });

@@ -160,6 +160,8 @@ export class FakeStore implements DeploymentStore {
   readonly deployments = new Map<string, Versioned<DeploymentRecord>>();
   readonly active = new Map<string, string>();
   app: Versioned<AppRecord> | undefined;
+  /** Every record written after its beginning, in order. */
+  readonly writes: DeploymentRecord[] = [];
   #rev = 1;
 
   async beginDeployment(record: DeploymentRecord) {
@@ -172,6 +174,7 @@ export class FakeStore implements DeploymentStore {
   async updateDeployment(record: DeploymentRecord, opts: { expectedModRevision: number }) {
     const cur = this.deployments.get(record.id);
     if (cur?.modRevision !== opts.expectedModRevision) throw new GlintError('StateConflict', 'conflict');
+    this.writes.push(record);
     const v = { record, modRevision: ++this.#rev };
     this.deployments.set(record.id, v);
     return v.modRevision;

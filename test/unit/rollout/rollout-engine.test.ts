@@ -105,6 +105,16 @@ describe('RolloutEngine over in-memory ports', () => {
     expect(w.registry.entries.size).toBe(3);
   });
 
+  it('writes running together with the first steps: one write for both', async () => {
+    const w = world();
+    const d = await w.engine.startDeployment('web', { kind: 'deploy', version: '1.0.0' });
+    expect(d.state).toBe('pending');
+    await w.finished(d.id);
+    const first = w.store.writes.find((r) => r.id === d.id);
+    expect(first?.state).toBe('running');
+    expect(first?.steps.filter((s) => s.kind === 'start').length).toBeGreaterThan(0);
+  });
+
   it('replaces every instance of a new version, never below 3 in rotation', async () => {
     const w = world();
     await deployed(w, '1.0.0');

@@ -39,20 +39,16 @@ export function parseHey(raw: string): HeySummary {
 
 export type HeyRun = { summary: HeySummary; command: string };
 
+/** Where hey sends its load, how fast and for how long. */
+type HeyLoad = { url: string; rate: number; seconds: number; headers?: Record<string, string> };
+
 /**
  * `workers` workers against a loopback URL for `seconds`, together at `rate` requests/s (hey
  * paces each worker: a slow answer delays that worker's next request rather than piling
  * requests up, so a stall shows in fewer samples than with an open-loop generator).
  * `keepAlive: false` opens a new connection per request.
  */
-export function runHey(opts: {
-  url: string;
-  rate: number;
-  seconds: number;
-  workers: number;
-  keepAlive: boolean;
-  headers?: Record<string, string>;
-}): Promise<HeyRun> {
+export function runHey(opts: HeyLoad & { workers: number; keepAlive: boolean }): Promise<HeyRun> {
   const host = new URL(opts.url).hostname;
   if (!host.startsWith('127.')) throw new Error(`load goes to loopback only, not ${host}`);
   const args = [
@@ -98,13 +94,7 @@ export type HeyMix = { keepAlive: HeyRun; fresh: HeyRun };
  * The API benches' mix from hey: 16 workers on keep-alive connections and 16 on new ones,
  * side by side, each half at its share of `rate`.
  */
-export async function runHeyMix(opts: {
-  url: string;
-  rate: number;
-  seconds: number;
-  newShare: number;
-  headers?: Record<string, string>;
-}): Promise<HeyMix> {
+export async function runHeyMix(opts: HeyLoad & { newShare: number }): Promise<HeyMix> {
   const run = (share: number, keepAlive: boolean) =>
     runHey({
       url: opts.url,

@@ -472,9 +472,7 @@ export class HaproxyLoadBalancer {
     signal?: AbortSignal,
   ): Promise<LbServer | undefined> {
     const backend = backendName(appName);
-    const observed = (await this.runtime.backendServersState(backend, signal)).find(
-      (s) => s.backend === backend && s.name === name,
-    );
+    const observed = (await this.runtime.backendServersState(backend, signal)).find((s) => s.name === name);
     const next = withServerAsObserved(this.current, appName, name, observed && withoutBackend(observed));
     if (next.model !== this.current) await this.commit(next.model);
     return next.server;
@@ -486,9 +484,7 @@ export class HaproxyLoadBalancer {
    */
   private async reconcileBackend(appName: string, name: string): Promise<LbServer | undefined> {
     const backend = backendName(appName);
-    const observed = (await this.runtime.backendServersState(backend))
-      .filter((s) => s.backend === backend)
-      .map(withoutBackend);
+    const observed = (await this.runtime.backendServersState(backend)).map(withoutBackend);
     const next = withServersAsObserved(this.current, appName, observed);
     if (next !== this.current) await this.commit(next);
     return observed.find((s) => s.name === name);

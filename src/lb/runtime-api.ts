@@ -55,8 +55,7 @@ export class RuntimeApi {
     await this.run(`del server ${backend}/${name}`);
   }
 
-  /** The text HAProxy reads back from its server-state file on the next start or reload. */
-  /** Every server of every backend, as HAProxy writes its server-state file. */
+  /** Every server of every backend: the text HAProxy reads back from its server-state file. */
   async showServersState(signal?: AbortSignal): Promise<string> {
     return this.run('show servers state', signal, 'listing');
   }

@@ -32,6 +32,8 @@ export type DaemonSide = {
   gcMs: number;
   fullGcs: number;
   fullGcMs: number;
+  /** The daemon's CPU time (user and system) over the stretch, all of its work included. */
+  cpuMs: number;
 };
 
 /** The stretch between two reads of `/metrics`; `route` is a route pattern, e.g. `/v1/apps`. */
@@ -53,6 +55,7 @@ export function daemonSide(before: MetricSamples, after: MetricSamples, route: s
     gcMs: delta(gc('sum')) * 1000,
     fullGcs: delta(gc('count', true)),
     fullGcMs: delta(gc('sum', true)) * 1000,
+    cpuMs: delta((k) => k === 'glint_process_cpu_seconds_total') * 1000,
   };
 }
 
@@ -61,6 +64,7 @@ export function describeDaemonSide(d: DaemonSide): string {
   return (
     `daemon side: ${share.toFixed(2)} % of ${d.answered} answered within 10 ms; event loop lag p99 ` +
     `${d.loopLagP99Ms.toFixed(1)} ms, max ${d.loopLagMaxMs.toFixed(1)} ms; GC ${d.gcMs.toFixed(0)} ms, ` +
-    `${d.fullGcs} full (${d.fullGcMs.toFixed(0)} ms)`
+    `${d.fullGcs} full (${d.fullGcMs.toFixed(0)} ms); CPU ${d.cpuMs.toFixed(0)} ms, ` +
+    `${d.answered > 0 ? (d.cpuMs / d.answered).toFixed(2) : '?'} ms per answer`
   );
 }

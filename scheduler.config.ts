@@ -4,7 +4,13 @@ import { defineConfig } from './src/config/define-config.ts';
 // The demo declaration: one app, `web`, three instances of the stamped demo image behind
 // HAProxy on 127.0.0.1:8080. `npm start` runs the daemon with this file.
 export default defineConfig({
-  docker: { endpoints: [{ name: 'local', socketPath: '/var/run/docker.sock', hostIp: '127.0.0.1' }] },
+  // HAProxy runs on this machine with host networking, so it reaches instances at their
+  // container IPs: nothing is published, and no port proxy sits between HAProxy and the app.
+  docker: {
+    endpoints: [
+      { name: 'local', socketPath: '/var/run/docker.sock', hostIp: '127.0.0.1', addressMode: 'container' },
+    ],
+  },
   etcd: { endpoints: ['http://127.0.0.1:2379'], prefix: '/glint' },
   registries: { '127.0.0.1:5000': { insecure: true } },
   haproxy: { container: 'glint-haproxy' },

@@ -29,6 +29,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { parseDuration } from '../src/config/duration.ts';
+import type { AddressMode } from '../src/docker/index.ts';
 import type { DeploymentRecord } from '../src/etcd/index.ts';
 import { removeTestContainers } from '../test/support/cleanup.ts';
 import { forgetRegistryImages } from '../test/support/demo-registry.ts';
@@ -50,6 +51,10 @@ const arg = (name: string, fallback: string) => {
 };
 const CONNECTIONS = Number(arg('connections', '16'));
 const MIN_HEALTHY = arg('min-healthy', '1s');
+/** How glint's HAProxy reaches instances: a published port (the default) or the container's IP. */
+const ADDRESS_MODE = arg('address-mode', 'host') as AddressMode;
+if (ADDRESS_MODE !== 'host' && ADDRESS_MODE !== 'container')
+  throw new Error(`--address-mode is host or container, not ${ADDRESS_MODE}`);
 if (parseDuration(MIN_HEALTHY) === undefined)
   throw new Error(`--min-healthy ${MIN_HEALTHY} is not a duration`);
 /** wrk stops by itself after this long, should the update never end. */
@@ -382,22 +387,29 @@ async function glintDeploy(
 
 async function main(): Promise<void> {
   const minHealthyMs = parseDuration(MIN_HEALTHY)!;
-  const stack = await startRolloutStack(SUITE, (frontendPort) => ({
-    image: 'unused',
-    version: '1.0.0',
-    instances: 3,
-    port: 8080,
-    health: {
-      type: 'http',
-      path: '/healthz',
-      interval: '1s',
-      timeout: '1s',
-      healthyThreshold: 1,
-      unhealthyThreshold: 3,
-    },
-    strategy: { maxSurge: 1, maxUnavailable: 0, minHealthyTime: MIN_HEALTHY },
-    routing: { frontendPort },
-  }));
+  const stack = await startRolloutStack(
+    SUITE,
+    (frontendPort) => ({
+      image: 'unused',
+      version: '1.0.0',
+      instances: 3,
+      port: 8080,
+      health: {
+        type: 'http',
+        path: '/healthz',
+        interval: '1s',
+        timeout: '1s',
+        healthyThreshold: 1,
+        unhealthyThreshold: 3,
+      },
+      strategy: { maxSurge: 1, maxUnavailable: 0, minHealthyTime: MIN_HEALTHY },
+      routing: { frontendPort },
+    }),
+    'web',
+    {},
+    undefined,
+    ADDRESS_MODE,
+  );
   undo.push(async () => {
     await stack.close();
     await forgetRegistryImages(stack.registry.host);
@@ -462,7 +474,7 @@ async function main(): Promise<void> {
   );
   console.log(`  load: ${swarmOne.loadCommand} (each update, each side)`);
   console.log(
-    `command: npx tsx bench/rollout-vs-swarm.ts --connections ${CONNECTIONS} --min-healthy ${MIN_HEALTHY}`,
+    `command: npx tsx bench/rollout-vs-swarm.ts --connections ${CONNECTIONS} --min-healthy ${MIN_HEALTHY} --address-mode ${ADDRESS_MODE}`,
   );
 }
 

@@ -26,6 +26,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseDuration } from '../src/config/duration.ts';
+import type { AddressMode } from '../src/docker/index.ts';
 import type { DeploymentRecord } from '../src/etcd/index.ts';
 import { removeTestContainers } from '../test/support/cleanup.ts';
 import { forgetRegistryImages } from '../test/support/demo-registry.ts';
@@ -44,6 +45,10 @@ const arg = (name: string, fallback: string) => {
 const SIZES = arg('sizes', '1,4,10').split(',').map(Number);
 const CONNECTIONS = Number(arg('connections', '16'));
 const MIN_HEALTHY = arg('min-healthy', '1s');
+/** How glint's HAProxy reaches instances: a published port (the default) or the container's IP. */
+const ADDRESS_MODE = arg('address-mode', 'host') as AddressMode;
+if (ADDRESS_MODE !== 'host' && ADDRESS_MODE !== 'container')
+  throw new Error(`--address-mode is host or container, not ${ADDRESS_MODE}`);
 const MIN_HEALTHY_MS = parseDuration(MIN_HEALTHY);
 if (MIN_HEALTHY_MS === undefined) throw new Error(`--min-healthy ${MIN_HEALTHY} is not a duration`);
 const INTERVAL_MS = 1_000;
@@ -102,7 +107,7 @@ function instrument(stack: RolloutStack, rec: Recorder) {
       const t = rec.of(spec.instance);
       t.launch = [a, now()];
       t.containerId = out.containerId;
-      void pollFirstAnswer(out.port).then((at) => {
+      void pollFirstAnswer(out.host, out.port).then((at) => {
         t.firstAnswer = at;
       });
     }
@@ -159,11 +164,12 @@ function instrument(stack: RolloutStack, rec: Recorder) {
   };
 }
 
-/** When the app first answers 200 on /healthz (the published port accepts TCP before that). */
-async function pollFirstAnswer(port: number): Promise<number | undefined> {
+/** When the app first answers 200 on /healthz (a published port accepts TCP before that). */
+async function pollFirstAnswer(host: string, port: number): Promise<number | undefined> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    const ok = await fetch(`http://127.0.0.1:${port}/healthz`, {
+    // The instance's own address: a loopback port, or the IP of a container this bench started.
+    const ok = await fetch(`http://${host}:${port}/healthz`, {
       headers: { connection: 'close' },
       signal: AbortSignal.timeout(500),
     }).then(
@@ -352,22 +358,29 @@ async function measure(stack: RolloutStack, rec: Recorder, size: number): Promis
 }
 
 async function main(): Promise<void> {
-  const stack = await startRolloutStack(SUITE, (frontendPort) => ({
-    image: 'unused',
-    version: '1.0.0',
-    instances: 1,
-    port: 8080,
-    health: {
-      type: 'http',
-      path: '/healthz',
-      interval: `${INTERVAL_MS}ms`,
-      timeout: '1s',
-      healthyThreshold: HEALTHY_THRESHOLD,
-      unhealthyThreshold: 3,
-    },
-    strategy: { maxSurge: 1, maxUnavailable: 0, minHealthyTime: MIN_HEALTHY },
-    routing: { frontendPort },
-  }));
+  const stack = await startRolloutStack(
+    SUITE,
+    (frontendPort) => ({
+      image: 'unused',
+      version: '1.0.0',
+      instances: 1,
+      port: 8080,
+      health: {
+        type: 'http',
+        path: '/healthz',
+        interval: `${INTERVAL_MS}ms`,
+        timeout: '1s',
+        healthyThreshold: HEALTHY_THRESHOLD,
+        unhealthyThreshold: 3,
+      },
+      strategy: { maxSurge: 1, maxUnavailable: 0, minHealthyTime: MIN_HEALTHY },
+      routing: { frontendPort },
+    }),
+    'web',
+    {},
+    undefined,
+    ADDRESS_MODE,
+  );
   try {
     await stack.push('1.0.0');
     await stack.push('1.1.0');
@@ -420,7 +433,7 @@ async function main(): Promise<void> {
         " glint own = wall − floor − health cadence (timers around the engine's ports; a few ms per cycle approximate)",
     );
     console.log(
-      `command: npx tsx bench/rollout-wall-time.ts --sizes ${SIZES.join(',')} --connections ${CONNECTIONS} --min-healthy ${MIN_HEALTHY}`,
+      `command: npx tsx bench/rollout-wall-time.ts --sizes ${SIZES.join(',')} --connections ${CONNECTIONS} --min-healthy ${MIN_HEALTHY} --address-mode ${ADDRESS_MODE}`,
     );
   } finally {
     killWrks();

@@ -147,6 +147,7 @@ export async function wireRollout(opts: {
       name: e.name,
       engine: engineFor(e),
       hostIp: e.hostIp,
+      addressMode: e.addressMode,
       serviceAddress: opts.serviceAddresses.get(e.name) ?? '',
       labels: e.labels,
       capacity: e.capacity,

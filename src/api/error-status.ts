@@ -41,6 +41,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [DockerErrorCode.NotManaged]: 409,
   [DockerErrorCode.ImageNotPresent]: 409,
   [DockerErrorCode.PortNotPublished]: 409,
+  [DockerErrorCode.ContainerAddressUnknown]: 409,
   [StateErrorCode.Conflict]: 409,
   [StateErrorCode.DeploymentInProgress]: 409,
   [StateErrorCode.InvalidTransition]: 409,

@@ -20,6 +20,7 @@ export const GLINT_OWN_LABELS: readonly string[] = [
   'glint.revision',
   'glint.config-revision',
   'glint.env-fingerprint',
+  'glint.port',
 ];
 
 const labelKey = z

@@ -68,6 +68,18 @@ export const dockerEndpointSchema = z
     /** The address instances publish their ports on, and HAProxy reaches them at. */
     hostIp: z.ipv4().default('127.0.0.1'),
     /**
+     * How HAProxy, probes and the registry reach this engine's instances. `host`: at a port
+     * published on `hostIp` (works from any machine that reaches `hostIp`). `container`: at the
+     * container's own IP on the engine's bridge network, with nothing published; only for an
+     * engine on HAProxy's machine (or one whose bridge network HAProxy's machine routes to).
+     * It skips Docker's port proxy, which costs each request a copy through a process of its own.
+     */
+    addressMode: z
+      .enum(['host', 'container'], {
+        error: "addressMode is 'host' (a published port on hostIp) or 'container' (the container's IP)",
+      })
+      .default('host'),
+    /**
      * The address this engine's containers reach HAProxy at (they know it as `glint-lb`).
      * Unset: read from the engine at start (its default bridge network's gateway), which is
      * right when HAProxy runs on the engine's own machine.

@@ -49,6 +49,7 @@ export function containerLabels(spec: InstanceSpec): Record<string, string> {
     [GLINT_LABELS.deployment]: spec.deploymentId ?? '',
   };
   if (spec.image.revision) labels[GLINT_LABELS.revision] = spec.image.revision;
+  if (spec.addressMode === 'container') labels[GLINT_LABELS.port] = String(spec.containerPort);
   if (spec.config) {
     labels[GLINT_LABELS.configRevision] = String(spec.config.revision);
     labels[GLINT_LABELS.envFingerprint] = spec.config.fingerprint;
@@ -58,7 +59,8 @@ export function containerLabels(spec: InstanceSpec): Record<string, string> {
 
 /**
  * The engine's create request for an instance: created from the digest, app port published on
- * the host IP with an ephemeral host port, `glint-lb` resolving to the address the node's
+ * the host IP with an ephemeral host port (unless the node reaches instances at their container
+ * IP), `glint-lb` resolving to the address the node's
  * containers reach HAProxy at (what `{{service:x}}` references name), no restart policy (glint heals, Docker must not race
  * it), an init process so SIGTERM reaches the app, and the stop timeout. Every container drops
  * all capabilities and may gain no new privileges; the app's declared `security` adds back
@@ -84,7 +86,10 @@ export function buildCreateOptions(spec: InstanceSpec): ContainerCreateOptions {
       CapDrop: ['ALL'],
       ...(spec.security?.capAdd?.length ? { CapAdd: [...spec.security.capAdd] } : {}),
       ...(spec.security?.readOnlyRootFilesystem ? { ReadonlyRootfs: true } : {}),
-      PortBindings: { [port]: [{ HostIp: spec.hostIp, HostPort: '' }] },
+      // Without a binding Docker starts no proxy process and adds no NAT rule for the container.
+      ...(spec.addressMode === 'container'
+        ? {}
+        : { PortBindings: { [port]: [{ HostIp: spec.hostIp, HostPort: '' }] } }),
       ExtraHosts: [`${SERVICE_HOST}:${spec.serviceAddress}`],
       RestartPolicy: { Name: 'no' },
       Init: true,

@@ -7,7 +7,8 @@ import { DockerRuntime } from './docker-runtime.ts';
 import { type DockerEngine, dockerodeOf } from './engine.ts';
 import { translateEngineError } from './engine-errors.ts';
 import { DockerErrorCode } from './error-codes.ts';
-import { GLINT_LABELS, type InstanceSpec } from './instance-spec.ts';
+import { listedAddress } from './instance-address.ts';
+import { type AddressMode, GLINT_LABELS, type InstanceSpec } from './instance-spec.ts';
 import { pullImage } from './pull-image.ts';
 import type { RegistryCredentials } from './registry-auth.ts';
 
@@ -19,6 +20,8 @@ export type DockerNode = {
   name: string;
   engine: DockerEngine;
   hostIp: string;
+  /** How its instances are reached (InstanceSpec.addressMode); default `host`. */
+  addressMode?: AddressMode;
   serviceAddress: string;
   /** What placement constraints match (`zone=a`). */
   labels?: Readonly<Record<string, string>>;
@@ -176,7 +179,7 @@ export class DockerNodes {
         },
         abortSignal: controller.signal,
       } as Dockerode.ContainerListOptions);
-      return summaries.map((s) => fromSummary(n.name, s));
+      return summaries.map((s) => fromSummary(n.name, s, n.addressMode ?? 'host'));
     } catch (err) {
       if (timedOut)
         throw new TransientError(
@@ -191,9 +194,15 @@ export class DockerNodes {
     }
   }
 
-  /** Pull (when missing), create, start, and read the published port. */
-  async launch(node: string, spec: InstanceSpec, call: Call = {}) {
+  /**
+   * Pull (when missing), create, start, and read where it is reached: the published port, or
+   * in `container` mode its IP. The node decides the mode: it knows whether HAProxy's machine
+   * routes to its bridge network.
+   */
+  async launch(node: string, given: InstanceSpec, call: Call = {}) {
     const n = this.#node(node);
+    const mode = n.addressMode ?? 'host';
+    const spec: InstanceSpec = { ...given, addressMode: mode };
     await pullImage(n.engine, spec.image.ref, {
       credentials: this.#credentials,
       logger: this.#log.child({ node }),
@@ -204,6 +213,8 @@ export class DockerNodes {
     const { id } = await n.runtime.create(spec, call);
     try {
       await n.runtime.start(id, call);
+      if (mode === 'container')
+        return { containerId: id, host: await n.runtime.containerIp(id, call), port: spec.containerPort };
       const port = await n.runtime.hostPort(id, spec.containerPort, call);
       return { containerId: id, host: spec.hostIp, port };
     } catch (err) {
@@ -249,9 +260,9 @@ export class DockerNodes {
   }
 }
 
-function fromSummary(node: string, s: Dockerode.ContainerInfo): NodeContainer {
+function fromSummary(node: string, s: Dockerode.ContainerInfo, mode: AddressMode): NodeContainer {
   const labels = s.Labels ?? {};
-  const published = s.Ports?.find((p) => p.PublicPort && p.Type === 'tcp');
+  const address = listedAddress(s, mode);
   const exited = /Exited \((\d+)\)/.exec(s.Status ?? '');
   const envFingerprint = labels[GLINT_LABELS.envFingerprint];
   const configRevision = Number(labels[GLINT_LABELS.configRevision]);
@@ -269,7 +280,7 @@ function fromSummary(node: string, s: Dockerode.ContainerInfo): NodeContainer {
     ...(s.State === 'running'
       ? {}
       : { exit: exited ? `exited with code ${exited[1]}` : `container is ${s.State}` }),
-    ...(published ? { host: published.IP, port: published.PublicPort } : {}),
+    ...(address ?? {}),
   };
 }
 

@@ -8,6 +8,7 @@ import { type DockerEngine, dockerodeOf } from './engine.ts';
 import { isNotFound, isRemovalInProgress, translateEngineError } from './engine-errors.ts';
 import { DockerErrorCode } from './error-codes.ts';
 import { type ExecResult, execInContainer } from './exec-in-container.ts';
+import { networkIp } from './instance-address.ts';
 import { GLINT_LABELS, type InstanceSpec } from './instance-spec.ts';
 import { type ObservedContainer, toObservedContainer } from './observed-container.ts';
 
@@ -169,6 +170,23 @@ export class DockerRuntime {
       );
     }
     return Number(binding.HostPort);
+  }
+
+  /** The container's IP on its engine's network (the default bridge), where it listens itself. */
+  async containerIp(id: string, call: Call = {}): Promise<string> {
+    let info: Dockerode.ContainerInspectInfo;
+    try {
+      info = await this.#docker.getContainer(id).inspect({ abortSignal: call.signal } as object);
+    } catch (err) {
+      throw translateEngineError(err, `reading the address of container ${id}`);
+    }
+    const ip = networkIp(info.NetworkSettings);
+    if (!ip)
+      throw new GlintError(
+        DockerErrorCode.ContainerAddressUnknown,
+        `container ${info.Name.replace(/^\//, '')} has no IP on any network (state ${info.State.Status}); with addressMode 'container' it must run on a network (the default bridge)`,
+      );
+    return ip;
   }
 
   /** Runs a command inside the container; output (stdout+stderr) is capped at its last 4 KB. */

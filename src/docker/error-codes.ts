@@ -49,6 +49,8 @@ export const DockerErrorCode = {
   InvalidSpec: 'InvalidSpec',
   /** The container publishes no host port for the app port. */
   PortNotPublished: 'PortNotPublished',
+  /** The container has no IP on any network of its engine (addressMode 'container'). */
+  ContainerAddressUnknown: 'ContainerAddressUnknown',
   /** The engine shows no address its containers reach HAProxy at; the endpoint must declare one. */
   ServiceAddressUnknown: 'ServiceAddressUnknown',
   /** A call named a Docker endpoint the declaration does not have. */

@@ -8,7 +8,7 @@ export { DockerErrorCode } from './error-codes.ts';
 export { type ExecOptions, type ExecResult, execInContainer } from './exec-in-container.ts';
 export { type ImageReference, parseImageReference } from './image-reference.ts';
 export { type ImageRequest, parseImageRequest } from './image-request.ts';
-export { containerName, GLINT_LABELS, type InstanceSpec } from './instance-spec.ts';
+export { type AddressMode, containerName, GLINT_LABELS, type InstanceSpec } from './instance-spec.ts';
 export { ContainerState, type DockerHealthStatus, type ObservedContainer } from './observed-container.ts';
 export { newestVersionTags, pickLatestVersion, rankVersionTags, type VersionPolicy } from './pick-version.ts';
 export { isImagePresent, type PullOptions, type PullResult, pullImage } from './pull-image.ts';

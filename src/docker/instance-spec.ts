@@ -13,6 +13,12 @@ export type InstanceSpec = {
   /** The node's host IP the port is published on (an ephemeral host port is chosen). */
   hostIp: string;
   /**
+   * How HAProxy and glint reach the instance: `host` (the default) publishes the port on
+   * `hostIp`; `container` publishes nothing and the instance is reached at its own IP on the
+   * engine's bridge network. Placement, like `hostIp`: not part of the hash.
+   */
+  addressMode?: AddressMode;
+  /**
    * The address the node's containers reach HAProxy at; the container resolves `glint-lb` to
    * it, which `{{service:x}}` references use.
    */
@@ -31,6 +37,9 @@ export type InstanceSpec = {
   config?: { fingerprint: string; revision: number | string };
 };
 
+/** See InstanceSpec.addressMode; the engine endpoint's `addressMode` sets it. */
+export type AddressMode = 'host' | 'container';
+
 export const GLINT_LABELS = {
   managed: 'glint.managed',
   app: 'glint.app',
@@ -43,6 +52,8 @@ export const GLINT_LABELS = {
   configRevision: 'glint.config-revision',
   /** The env's fingerprint (secrets included as a digest only): which config an instance runs. */
   envFingerprint: 'glint.env-fingerprint',
+  /** The app port, on containers reached at their own IP (they publish none to read it from). */
+  port: 'glint.port',
 } as const;
 
 export function containerName(app: string, instance: string): string {

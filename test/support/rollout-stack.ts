@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AppConfigInput, type GlintConfig, validateConfig } from '../../src/config/index.ts';
 import {
+  type AddressMode,
   DockerEngine,
   DockerNodes,
   discoverServiceAddress,
@@ -71,6 +72,8 @@ export async function startRolloutStack(
   others: Record<string, AppConfigInput> = {},
   /** An etcd the caller runs (a cluster's members); default: one etcd container of the suite's. */
   etcdEndpoints?: string[],
+  /** How the engine's instances are reached: a published port (default) or their container IP. */
+  addressMode: AddressMode = 'host',
 ): Promise<RolloutStack> {
   const runDir = mkdtempSync(join(tmpdir(), 'rs-'));
   let engine: RolloutEngine | undefined;
@@ -112,9 +115,10 @@ export async function startRolloutStack(
     await startHaproxy(suite, runDir);
     etcd = await connectEtcd({ endpoints, prefix: '/glint' });
     // Its own containers only: other suites on this engine may run an app named web too.
-    const nodes = new DockerNodes([{ name: 'local', engine: docker, hostIp: '127.0.0.1', serviceAddress }], {
-      scope: testLabels(suite),
-    });
+    const nodes = new DockerNodes(
+      [{ name: 'local', engine: docker, hostIp: '127.0.0.1', addressMode, serviceAddress }],
+      { scope: testLabels(suite) },
+    );
     const store = new EtcdStateStore(etcd);
     serviceRegistry = new EtcdServiceRegistry(etcd);
     engine = new RolloutEngine({

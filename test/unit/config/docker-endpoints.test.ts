@@ -62,6 +62,12 @@ const accepted: Accepted[] = [
     },
   },
   {
+    name: 'instances reached at their container IP on one engine',
+    change: (c) => {
+      c.docker.endpoints[0].addressMode = 'container';
+    },
+  },
+  {
     name: 'constraints on labels and on the endpoint name, and a spread label',
     change: (c) => {
       c.apps.web.placement = { constraints: ['zone!=eu-3', 'name!=node-c'], spread: 'zone' };
@@ -151,6 +157,14 @@ const refused: Refused[] = [
     },
     path: 'docker.endpoints[1].name',
     says: /endpoint name 'node-a' is used twice/,
+  },
+  {
+    name: 'an address mode glint does not know',
+    change: (c) => {
+      c.docker.endpoints[1].addressMode = 'bridge';
+    },
+    path: 'docker.endpoints[1].addressMode',
+    says: /addressMode is 'host' \(a published port on hostIp\) or 'container' \(the container's IP\)/,
   },
   {
     name: 'a capacity of zero',
@@ -292,6 +306,7 @@ describe('the docker declaration', () => {
           insecure: false,
           labels: {},
           hostIp: '127.0.0.1',
+          addressMode: 'host',
         },
       ],
       nodeDownAfter: 30_000,

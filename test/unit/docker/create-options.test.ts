@@ -40,6 +40,17 @@ describe('buildCreateOptions', () => {
     expect(options.HostConfig?.PortBindings).toEqual({ '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] });
   });
 
+  it('publishes nothing when the node reaches instances at their container IP, and labels the app port', () => {
+    const direct = { ...spec, addressMode: 'container' as const };
+    const created = buildCreateOptions(direct);
+    expect(created.ExposedPorts).toEqual({ '8080/tcp': {} });
+    expect(created.HostConfig?.PortBindings).toBeUndefined();
+    expect(created.Labels?.['glint.port']).toBe('8080');
+    expect(options.Labels?.['glint.port']).toBeUndefined();
+    // Where an instance is reached is placement: one release, one revision.
+    expect(computeSpecHash(direct)).toBe(computeSpecHash(spec));
+  });
+
   it("resolves glint-lb to the node's service address, and nothing else", () => {
     expect(options.HostConfig?.ExtraHosts).toEqual(['glint-lb:172.17.0.1']);
     const other = buildCreateOptions(specFixture({ serviceAddress: '10.0.0.7' }));

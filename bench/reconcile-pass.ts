@@ -136,6 +136,10 @@ async function main() {
         watchInstances: () => {},
       },
       servers: async (app) => (names.get(app) ?? []).map((name) => ({ name, state: 'ready' as const })),
+      allServers: async () =>
+        new Map(
+          [...names].map(([app, list]) => [app, list.map((name) => ({ name, state: 'ready' as const }))]),
+        ),
       forgetGone: async () => {},
       retireUndeclared: async () => {},
       logTail: async () => [],

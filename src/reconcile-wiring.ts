@@ -39,6 +39,7 @@ export function wireReconciler(opts: {
     store,
     engine: wiring.engine,
     servers: (app) => opts.lb.servers(app),
+    allServers: () => opts.lb.serverStates(),
     forgetGone: async (app, instance) => {
       await opts.lb.remove(app, instance);
       await wiring.registry.deregister(app, instance);

@@ -20,6 +20,7 @@ export type EtcdKeys = {
   deploymentsPrefix(app: string): string;
   /** Holds the id of the app's active deployment; its existence is the per-app lock. */
   activeDeployment(app: string): string;
+  activeRoot(): string;
   /** The app's last cron slot and rotation, compare-and-swapped so one slot runs once. */
   rotation(app: string): string;
   leader(): string;
@@ -60,6 +61,7 @@ export function etcdKeys(rawPrefix = '/glint'): EtcdKeys {
     deploymentsPrefix: (app) => `${prefix}/state/deployments/${seg('app', app)}/`,
     deployment: (app, id) => `${prefix}/state/deployments/${seg('app', app)}/${seg('deployment id', id)}`,
     activeDeployment: (app) => `${prefix}/state/active/${seg('app', app)}`,
+    activeRoot: () => `${prefix}/state/active/`,
     rotation: (app) => `${prefix}/state/rotations/${seg('app', app)}`,
     leader: () => `${prefix}/state/leader`,
   };

@@ -74,6 +74,13 @@ export class EtcdStateStore {
     return (await this.#client.get(this.#client.keys.activeDeployment(app)))?.value;
   }
 
+  /** Every held lock in one read: app → its active deployment's id. */
+  async activeDeployments(): Promise<Map<string, string>> {
+    const root = this.#client.keys.activeRoot();
+    const { kvs } = await this.#client.list(root);
+    return new Map(kvs.map((kv) => [kv.key.slice(root.length), kv.value]));
+  }
+
   /**
    * Stores a new deployment and takes the app's lock in one transaction. Throws
    * DeploymentInProgress (with the active id) when another deployment holds it.

@@ -162,6 +162,23 @@ export class HaproxyLoadBalancer {
   }
 
   /**
+   * Every declared app's servers and their admin state, from one `show servers state` of all
+   * backends: what a pass over every app compares, in one read of HAProxy instead of one per
+   * app. An app HAProxy has no backend for yet has none.
+   */
+  async serverStates(call: { signal?: AbortSignal } = {}): Promise<Map<string, LbServer[]>> {
+    const byBackend = new Map<string, LbServer[]>();
+    for (const { backend, ...server } of parseServersState(
+      await this.runtime.showServersState(call.signal),
+    )) {
+      const list = byBackend.get(backend) ?? [];
+      list.push(server);
+      byBackend.set(backend, list);
+    }
+    return new Map(this.current.apps.map((app) => [app.name, byBackend.get(backendName(app.name)) ?? []]));
+  }
+
+  /**
    * Adds the server without a reload, held in `drain` with its health check on: `add server`
    * (in maintenance, every keyword given), `enable health`, `state drain`. Idempotent: a server
    * HAProxy already has is done, except that one left in `maint` (a stage cut short, or a

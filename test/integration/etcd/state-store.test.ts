@@ -44,7 +44,14 @@ describe('EtcdStateStore against a real etcd', () => {
       code: 'DeploymentInProgress',
     });
     // Another app is independent.
-    await expect(other.beginDeployment(deployment('api', '2.0.0'))).resolves.toBeDefined();
+    const api = await other.beginDeployment(deployment('api', '2.0.0'));
+    // Every lock in one read, as each app's own read says.
+    expect(await store.activeDeployments()).toEqual(
+      new Map([
+        ['api', api.record.id],
+        ['web', first.record.id],
+      ]),
+    );
 
     const done = await store.finishDeployment(
       { ...first.record, state: 'succeeded' },
@@ -52,6 +59,7 @@ describe('EtcdStateStore against a real etcd', () => {
     );
     expect(done.record.finishedAt).toBeDefined();
     expect(await store.activeDeployment('web')).toBeUndefined();
+    expect([...(await store.activeDeployments()).keys()]).toEqual(['api']);
     await expect(store.beginDeployment(deployment('web', '1.0.3'))).resolves.toBeDefined();
   });
 

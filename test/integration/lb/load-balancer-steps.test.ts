@@ -183,6 +183,28 @@ describe('the rollout steps against a real HAProxy', () => {
     expect(await listed(fx.lb, 'web', 'web-plain')).toBeUndefined();
   });
 
+  it("reads every app's servers and their admin state in one read, as each app's own read says", async () => {
+    const a = await backend('states-a');
+    const plain = await startTcpServer();
+    await fx.lb.stage('web', { name: 'web-s', host: '127.0.0.1', port: a.port });
+    await fx.lb.stage('queue', { name: 'queue-s', host: '127.0.0.1', port: plain.port });
+    await fx.lb.promote('queue', 'queue-s');
+    const whole = await fx.lb.serverStates();
+    const named = (app: string) => whole.get(app)?.map((s) => `${s.name} ${s.state} ${s.address}:${s.port}`);
+    expect(named('web')).toEqual([`web-s drain 127.0.0.1:${a.port}`]);
+    expect(named('queue')).toEqual([`queue-s ready 127.0.0.1:${plain.port}`]);
+    for (const app of ['web', 'queue'])
+      expect(whole.get(app)?.map((s) => [s.name, s.state])).toEqual(
+        (await fx.lb.servers(app)).map((s) => [s.name, s.state]),
+      );
+    await fx.lb.remove('web', 'web-s');
+    await fx.lb.remove('queue', 'queue-s');
+    expect([...(await fx.lb.serverStates())].map(([app, servers]) => [app, servers.length])).toEqual([
+      ['web', 0],
+      ['queue', 0],
+    ]);
+  });
+
   // Last: the load balancer of the fixture stands for the daemon before the restart.
   it('does the same on a server staged before a restart, from a new load balancer on the same run folder', async () => {
     const two = await backend('two');

@@ -60,12 +60,34 @@ function world(opts: {
   const records: Record<string, AppRecord> = opts.records ?? {
     web: { app: 'web', current: release, history: [release], instances: 2, updatedAt: 'x' },
   };
+  // Reads of etcd and HAProxy by kind: `one` asks about one app, `all` about every app.
+  const reads = { one: 0, all: 0 };
+  const serversOf = (app: string) =>
+    [
+      ...opts.containers.filter((c) => c.app === app).map((c) => c.instance),
+      ...(app === 'web' ? (opts.strayServers ?? []).filter((n) => !forgotten.includes(n)) : []),
+    ].map((name) => ({ name, state: 'ready' as const }));
+  const known = () => [...new Set([...Object.keys(opts.apps ?? APPS), ...Object.keys(records)])];
   const reconciler = new Reconciler({
     apps: () => opts.apps ?? APPS,
     list: async (app) => opts.containers.filter((c) => app === undefined || c.app === app),
     store: {
-      getApp: async (app) => (records[app] ? { record: records[app]! } : undefined),
-      activeDeployment: async () => opts.active,
+      getApp: async (app) => {
+        reads.one++;
+        return records[app] ? { record: records[app]! } : undefined;
+      },
+      activeDeployment: async () => {
+        reads.one++;
+        return opts.active;
+      },
+      listApps: async () => {
+        reads.all++;
+        return Object.values(records);
+      },
+      activeDeployments: async () => {
+        reads.all++;
+        return new Map(opts.active === undefined ? [] : known().map((app) => [app, opts.active!]));
+      },
     },
     engine: {
       startDeployment: async (app, request) => {
@@ -76,11 +98,14 @@ function world(opts: {
       failingInstances: () => new Map(),
       watchInstances: () => {},
     },
-    servers: async (app) =>
-      [
-        ...opts.containers.filter((c) => c.app === app).map((c) => c.instance),
-        ...(app === 'web' ? (opts.strayServers ?? []).filter((n) => !forgotten.includes(n)) : []),
-      ].map((name) => ({ name, state: 'ready' as const })),
+    servers: async (app) => {
+      reads.one++;
+      return serversOf(app);
+    },
+    allServers: async () => {
+      reads.all++;
+      return new Map(known().map((app) => [app, serversOf(app)]));
+    },
     forgetGone: async (app, instance) => void forgotten.push(`${app}/${instance}`),
     retireUndeclared: async (c) => void retired.push(c.containerId),
     logTail: async () => ['boom'],
@@ -89,7 +114,7 @@ function world(opts: {
     intervalMs: 60_000,
     undeclaredGraceMs: 5_000,
   });
-  return { reconciler, started, retired, forgotten, advance: (ms: number) => (now += ms) };
+  return { reconciler, started, retired, forgotten, reads, advance: (ms: number) => (now += ms) };
 }
 
 describe('Reconciler', () => {
@@ -114,6 +139,33 @@ describe('Reconciler', () => {
     expect(w.forgotten).toEqual(['web/lost-1']);
     expect(w.started).toHaveLength(1);
     expect(w.started[0]!.request).toMatchObject({ kind: 'heal', instances: 2 });
+  });
+
+  it('finds the same stray server in a pass over every app, from the one read of HAProxy', async () => {
+    const w = world({ containers: [container('a')], strayServers: ['lost-1'] });
+    await w.reconciler.pass();
+    expect(w.forgotten).toEqual(['web/lost-1']);
+    expect(w.started[0]!.request).toMatchObject({ kind: 'heal', instances: 2 });
+  });
+
+  it('reads each kind of state once in a pass over every app, and per app in a pass of one', async () => {
+    const names = ['web', 'api', 'jobs'];
+    const w = world({
+      apps: Object.fromEntries(names.map((n) => [n, APPS.web!])),
+      records: Object.fromEntries(
+        names.map((n) => [n, { app: n, current: release, history: [release], instances: 2, updatedAt: 'x' }]),
+      ),
+      containers: names.flatMap((n) => [container(`${n}-1`, { app: n }), container(`${n}-2`, { app: n })]),
+    });
+    expect((await w.reconciler.pass()).map((a) => `${a.app}:${a.kind}`)).toEqual([
+      'web:ok',
+      'api:ok',
+      'jobs:ok',
+    ]);
+    // The app records, the locks and HAProxy's servers: three reads for three apps or three hundred.
+    expect(w.reads).toEqual({ one: 0, all: 3 });
+    expect((await w.reconciler.pass('api')).map((a) => a.kind)).toEqual(['ok']);
+    expect(w.reads).toEqual({ one: 3, all: 3 });
   });
 
   it('says out of memory when the engine said so', async () => {

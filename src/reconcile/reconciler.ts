@@ -241,7 +241,13 @@ export class Reconciler {
     return {
       app: async (name) => (await apps()).get(name),
       active: async (name) => (await active()).get(name),
-      servers: async (name) => (await servers()).get(name) ?? [],
+      servers: async (name) => {
+        const list = (await servers()).get(name);
+        // As a read of one app the load balancer does not know: nothing is compared, rather
+        // than every running instance taken as out of rotation (a reload not yet applied).
+        if (!list) throw new Error(`the load balancer does not know app ${name} yet`);
+        return list;
+      },
     };
   }
 

@@ -52,6 +52,8 @@ function world(opts: {
   apps?: Record<string, AppConfig>;
   /** HAProxy servers beyond the containers' own: instances no engine lists. */
   strayServers?: string[];
+  /** The apps HAProxy's one read of every backend knows; default every app. */
+  serverApps?: string[];
 }) {
   const started: Array<{ app: string; request: DeploymentRequest }> = [];
   const retired: string[] = [];
@@ -104,7 +106,7 @@ function world(opts: {
     },
     allServers: async () => {
       reads.all++;
-      return new Map(known().map((app) => [app, serversOf(app)]));
+      return new Map((opts.serverApps ?? known()).map((app) => [app, serversOf(app)]));
     },
     forgetGone: async (app, instance) => void forgotten.push(`${app}/${instance}`),
     retireUndeclared: async (c) => void retired.push(c.containerId),
@@ -166,6 +168,12 @@ describe('Reconciler', () => {
     expect(w.reads).toEqual({ one: 0, all: 3 });
     expect((await w.reconciler.pass('api')).map((a) => a.kind)).toEqual(['ok']);
     expect(w.reads).toEqual({ one: 3, all: 3 });
+  });
+
+  it('compares nothing for an app HAProxy does not know yet, in a pass over every app', async () => {
+    const w = world({ containers: [container('a'), container('b')], serverApps: [] });
+    expect((await w.reconciler.pass()).map((a) => `${a.app}:${a.kind}`)).toEqual(['web:ok']);
+    expect(w.started).toEqual([]);
   });
 
   it('says out of memory when the engine said so', async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GlintConfigInput, validateConfig } from '../../src/config/index.ts';
+import { networkIp } from '../../src/docker/instance-address.ts';
 import {
   connectEtcd,
   type DeploymentRecord,
@@ -53,6 +54,9 @@ const daemons: DaemonProcess[] = [];
 function declaration(version: string): GlintConfigInput {
   return {
     etcd: { endpoints: [etcdHandle.endpoint], leaseTtl: '2s' },
+    // As the demo declaration: instances at their container IPs, so what a restarted daemon
+    // adopts is read from the list by IP and labelled port (host ports: every other daemon test).
+    docker: { endpoints: [{ name: 'local', socketPath: '/var/run/docker.sock', addressMode: 'container' }] },
     registries: { [registry.host]: { insecure: true } },
     haproxy: { runDir: join(dir, 'haproxy') },
     api: { listen: `127.0.0.1:${apiPort}`, tokenFile: join(dir, 'api-token') },
@@ -449,6 +453,17 @@ describe('a daemon restarted with nothing changed', () => {
       // Registered again under the new daemon's lease, in HAProxy as before.
       const after = await untilConsistent(version, restarted);
       expect(after.containers.map((c) => c.id)).toEqual(before.containers.map((c) => c.id));
+      // Each reached at its container IP and app port, in HAProxy and in the registry alike.
+      const byIp = new Map<string, string>();
+      for (const c of after.containers)
+        byIp.set(
+          c.instance,
+          `${networkIp((await docker.getContainer(c.id).inspect()).NetworkSettings)}:8080`,
+        );
+      const servers = await observer.runtime.backendServersState(`be_${APP}`);
+      expect(new Map(servers.map((s) => [s.name, `${s.address}:${s.port}`]))).toEqual(byIp);
+      const entries = await new EtcdServiceRegistry(etcd!).list(APP);
+      expect(new Map(entries.map((e) => [e.instance, `${e.host}:${e.port}`]))).toEqual(byIp);
       const deploymentsAfter = (await store.listDeployments(APP, { limit: 50 })).map((r) => r.id);
       expect(deploymentsAfter).toEqual(deploymentsBefore);
     } finally {

@@ -60,6 +60,8 @@ export type NodeView = {
   lastContact: string | null;
   lastError?: string;
   hostIp: string;
+  /** `host`: instances at ports published on `hostIp`; `container`: at their container IPs. */
+  addressMode: 'host' | 'container';
   labels: Record<string, string>;
   capacity: number | null;
   /** glint's running instances there, in all and per app; null while the engine is not listed. */

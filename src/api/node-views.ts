@@ -10,6 +10,7 @@ type Status = {
 type Endpoint = {
   name: string;
   hostIp: string;
+  addressMode?: 'host' | 'container' | undefined;
   labels?: Readonly<Record<string, string>> | undefined;
   capacity?: number | undefined;
 };
@@ -37,6 +38,7 @@ export function nodeViews(
       lastContact: s?.lastContact === undefined ? null : iso(s.lastContact),
       ...(s?.lastError ? { lastError: s.lastError } : {}),
       hostIp: e.hostIp,
+      addressMode: e.addressMode ?? 'host',
       labels: { ...(e.labels ?? {}) },
       capacity: e.capacity ?? null,
       instances: listed ? Object.values(apps).reduce((a, b) => a + b, 0) : null,

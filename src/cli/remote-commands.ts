@@ -226,6 +226,8 @@ type NodeRow = {
   lastContact: string | null;
   lastError?: string;
   hostIp: string;
+  /** Absent from a daemon older than the address modes: those publish on `hostIp`. */
+  addressMode?: 'host' | 'container';
   labels: Record<string, string>;
   capacity: number | null;
   instances: number | null;
@@ -237,7 +239,7 @@ export function nodeTable(nodes: NodeRow[]): string {
     nodes.map((n) => [
       n.name,
       n.lastError && n.state !== 'up' ? `${n.state} (${n.lastError})` : n.state,
-      n.hostIp,
+      n.addressMode === 'container' ? 'container IPs' : n.hostIp,
       `${n.instances ?? '?'}${n.capacity === null ? '' : `/${n.capacity}`}`,
       Object.entries(n.labels)
         .map(([k, v]) => `${k}=${v}`)

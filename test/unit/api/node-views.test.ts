@@ -5,6 +5,7 @@ import { nodeTable } from '../../../src/cli/remote-commands.ts';
 const endpoints = [
   { name: 'a', hostIp: '127.0.0.1', labels: { zone: 'x' }, capacity: 10 },
   { name: 'b', hostIp: '10.77.0.2' },
+  { name: 'c', hostIp: '127.0.0.1', addressMode: 'container' as const },
 ];
 const statuses = [
   { node: 'a', state: 'up' as const, since: 0, lastContact: 60_000 },
@@ -36,6 +37,7 @@ describe('nodeViews', () => {
       since: '1970-01-01T00:00:00.000Z',
       lastContact: '1970-01-01T00:01:00.000Z',
       hostIp: '127.0.0.1',
+      addressMode: 'host',
       labels: { zone: 'x' },
       capacity: 10,
       instances: 3,
@@ -58,5 +60,8 @@ describe('nodeViews', () => {
     expect(text).toMatch(/^NODE\s+STATE\s+ADDRESS\s+INSTANCES\s+LABELS\s+LAST CONTACT/);
     expect(text).toMatch(/a\s+up\s+127\.0\.0\.1\s+3\/10\s+zone=x/);
     expect(text).toMatch(/b\s+down \(connect ECONNREFUSED\)\s+10\.77\.0\.2\s+\?\s+-/);
+    // Instances reached at their container IPs: the host IP is not where they are.
+    expect(views[2]).toMatchObject({ name: 'c', addressMode: 'container' });
+    expect(text).toMatch(/c\s+unreachable\s+container IPs\s+\?\s+-/);
   });
 });

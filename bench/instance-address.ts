@@ -45,8 +45,7 @@ async function measure(mode: AddressMode): Promise<Row> {
     }),
     'web',
     {},
-    undefined,
-    mode,
+    { addressMode: mode },
   );
   try {
     // The stack's own etcd and registry publish ports too: count only what the deploy adds.

@@ -29,7 +29,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { parseDuration } from '../src/config/duration.ts';
-import type { AddressMode } from '../src/docker/index.ts';
 import type { DeploymentRecord } from '../src/etcd/index.ts';
 import { removeTestContainers } from '../test/support/cleanup.ts';
 import { forgetRegistryImages } from '../test/support/demo-registry.ts';
@@ -37,6 +36,7 @@ import { freePort } from '../test/support/free-port.ts';
 import { startHaproxy } from '../test/support/haproxy-container.ts';
 import { type RolloutStack, startRolloutStack } from '../test/support/rollout-stack.ts';
 import { waitFor } from '../test/support/wait-for.ts';
+import { addressModeArg } from './support/bench-run.ts';
 import { formatWrk, killWrks, startWrk, type WrkSummary } from './support/wrk-load.ts';
 
 const SUITE = 'bench-rollout-vs-swarm';
@@ -51,10 +51,7 @@ const arg = (name: string, fallback: string) => {
 };
 const CONNECTIONS = Number(arg('connections', '16'));
 const MIN_HEALTHY = arg('min-healthy', '1s');
-/** How glint's HAProxy reaches instances: a published port (the default) or the container's IP. */
-const ADDRESS_MODE = arg('address-mode', 'host') as AddressMode;
-if (ADDRESS_MODE !== 'host' && ADDRESS_MODE !== 'container')
-  throw new Error(`--address-mode is host or container, not ${ADDRESS_MODE}`);
+const ADDRESS_MODE = addressModeArg();
 if (parseDuration(MIN_HEALTHY) === undefined)
   throw new Error(`--min-healthy ${MIN_HEALTHY} is not a duration`);
 /** wrk stops by itself after this long, should the update never end. */
@@ -407,8 +404,7 @@ async function main(): Promise<void> {
     }),
     'web',
     {},
-    undefined,
-    ADDRESS_MODE,
+    { addressMode: ADDRESS_MODE },
   );
   undo.push(async () => {
     await stack.close();

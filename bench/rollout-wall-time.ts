@@ -26,11 +26,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseDuration } from '../src/config/duration.ts';
-import type { AddressMode } from '../src/docker/index.ts';
 import type { DeploymentRecord } from '../src/etcd/index.ts';
 import { removeTestContainers } from '../test/support/cleanup.ts';
 import { forgetRegistryImages } from '../test/support/demo-registry.ts';
 import { type RolloutStack, startRolloutStack } from '../test/support/rollout-stack.ts';
+import { addressModeArg } from './support/bench-run.ts';
 import { killWrks, startWrk, type WrkSummary } from './support/wrk-load.ts';
 
 const SUITE = 'bench-rollout-wall-time';
@@ -45,10 +45,7 @@ const arg = (name: string, fallback: string) => {
 const SIZES = arg('sizes', '1,4,10').split(',').map(Number);
 const CONNECTIONS = Number(arg('connections', '16'));
 const MIN_HEALTHY = arg('min-healthy', '1s');
-/** How glint's HAProxy reaches instances: a published port (the default) or the container's IP. */
-const ADDRESS_MODE = arg('address-mode', 'host') as AddressMode;
-if (ADDRESS_MODE !== 'host' && ADDRESS_MODE !== 'container')
-  throw new Error(`--address-mode is host or container, not ${ADDRESS_MODE}`);
+const ADDRESS_MODE = addressModeArg();
 const MIN_HEALTHY_MS = parseDuration(MIN_HEALTHY);
 if (MIN_HEALTHY_MS === undefined) throw new Error(`--min-healthy ${MIN_HEALTHY} is not a duration`);
 const INTERVAL_MS = 1_000;
@@ -378,8 +375,7 @@ async function main(): Promise<void> {
     }),
     'web',
     {},
-    undefined,
-    ADDRESS_MODE,
+    { addressMode: ADDRESS_MODE },
   );
   try {
     await stack.push('1.0.0');

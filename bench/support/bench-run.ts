@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { AddressMode } from '../../src/docker/index.ts';
 
 /**
  * What every bench against real containers sets first: a run id its containers are labelled
@@ -14,4 +15,12 @@ export function prepareBenchRun(): void {
 export function benchArg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+}
+
+/** `--address-mode`: how glint's HAProxy reaches instances (default a published port). */
+export function addressModeArg(): AddressMode {
+  const mode = benchArg('address-mode', 'host');
+  if (mode !== 'host' && mode !== 'container')
+    throw new Error(`--address-mode is host or container, not ${mode}`);
+  return mode;
 }

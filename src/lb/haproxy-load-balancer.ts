@@ -339,13 +339,8 @@ export class HaproxyLoadBalancer {
    */
   async adoptRunningServers(): Promise<LbServer[]> {
     return this.queue.run(async () => {
-      const observed = parseServersState(await this.runtime.showServersState());
-      const apps = this.current.apps.map((app) => ({
-        ...app,
-        servers: observed
-          .filter((s) => s.backend === backendName(app.name))
-          .map(({ backend: _backend, ...server }) => server),
-      }));
+      const observed = await this.serverStates();
+      const apps = this.current.apps.map((app) => ({ ...app, servers: observed.get(app.name) ?? [] }));
       await this.commit({ ...this.current, apps });
       return apps.flatMap((a) => a.servers);
     });

@@ -70,11 +70,14 @@ export async function startRolloutStack(
   name = 'web',
   /** More apps beside it, e.g. one that its env references; their image is the stack's too. */
   others: Record<string, AppConfigInput> = {},
-  /** An etcd the caller runs (a cluster's members); default: one etcd container of the suite's. */
-  etcdEndpoints?: string[],
-  /** How the engine's instances are reached: a published port (default) or their container IP. */
-  addressMode: AddressMode = 'host',
+  opts: {
+    /** An etcd the caller runs (a cluster's members); default: one etcd container of the suite's. */
+    etcdEndpoints?: string[];
+    /** How the engine's instances are reached: a published port (default) or their container IP. */
+    addressMode?: AddressMode;
+  } = {},
 ): Promise<RolloutStack> {
+  const { etcdEndpoints, addressMode = 'host' } = opts;
   const runDir = mkdtempSync(join(tmpdir(), 'rs-'));
   let engine: RolloutEngine | undefined;
   let etcd: EtcdClient | undefined;

@@ -35,7 +35,7 @@ beforeAll(async () => {
     }),
     'web',
     {},
-    cluster.endpoints,
+    { etcdEndpoints: cluster.endpoints },
   );
   for (const version of ['1.0.0', '1.1.0', '1.2.0']) await stack.push(version);
   const first = await stack.engine.startDeployment('web', { kind: 'deploy', version: '1.0.0' });

@@ -22,8 +22,7 @@ beforeAll(async () => {
     }),
     'web',
     {},
-    undefined,
-    'container',
+    { addressMode: 'container' },
   );
   await stack.push('1.0.0');
   await stack.push('1.1.0');

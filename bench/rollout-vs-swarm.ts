@@ -36,7 +36,7 @@ import { freePort } from '../test/support/free-port.ts';
 import { startHaproxy } from '../test/support/haproxy-container.ts';
 import { type RolloutStack, startRolloutStack } from '../test/support/rollout-stack.ts';
 import { waitFor } from '../test/support/wait-for.ts';
-import { addressModeArg } from './support/bench-run.ts';
+import { addressModeArg, networkArg } from './support/bench-run.ts';
 import { formatWrk, killWrks, startWrk, type WrkSummary } from './support/wrk-load.ts';
 
 const SUITE = 'bench-rollout-vs-swarm';
@@ -52,6 +52,7 @@ const arg = (name: string, fallback: string) => {
 const CONNECTIONS = Number(arg('connections', '16'));
 const MIN_HEALTHY = arg('min-healthy', '1s');
 const ADDRESS_MODE = addressModeArg();
+const NETWORK = networkArg();
 if (parseDuration(MIN_HEALTHY) === undefined)
   throw new Error(`--min-healthy ${MIN_HEALTHY} is not a duration`);
 /** wrk stops by itself after this long, should the update never end. */
@@ -364,6 +365,7 @@ async function glintDeploy(
   const load = startWrk(url, { connections: CONNECTIONS, maxSeconds: LOAD_CAP_SECONDS });
   await sleep(LOAD_MARGIN_MS);
   const t0 = performance.now();
+  const t0Epoch = Date.now();
   const started = await stack.engine.startDeployment('web', { kind: 'deploy', version });
   const done = await finished(started.id);
   const wallMs = performance.now() - t0;
@@ -376,8 +378,14 @@ async function glintDeploy(
     wallMs,
     load: summary,
     loadCommand: load.command,
-    note: `startDeployment until the record is succeeded; maxSurge ${maxSurge}; ${done.steps.length} steps`,
+    note: `startDeployment until the record is succeeded; maxSurge ${maxSurge}; ${done.steps.length} steps: ${stepTimeline(done, t0Epoch)}`,
   };
+}
+
+/** Each step as kind and seconds from the deploy call to its start and end, in the record's order. */
+function stepTimeline(record: DeploymentRecord, t0Epoch: number): string {
+  const at = (iso: string | undefined) => (iso ? ((Date.parse(iso) - t0Epoch) / 1000).toFixed(2) : '?');
+  return record.steps.map((st) => `${st.kind} ${at(st.startedAt)}–${at(st.finishedAt)}`).join(', ');
 }
 
 // ---- main -------------------------------------------------------------------------------
@@ -391,6 +399,7 @@ async function main(): Promise<void> {
       version: '1.0.0',
       instances: 3,
       port: 8080,
+      network: NETWORK,
       health: {
         type: 'http',
         path: '/healthz',
@@ -470,7 +479,7 @@ async function main(): Promise<void> {
   );
   console.log(`  load: ${swarmOne.loadCommand} (each update, each side)`);
   console.log(
-    `command: npx tsx bench/rollout-vs-swarm.ts --connections ${CONNECTIONS} --min-healthy ${MIN_HEALTHY} --address-mode ${ADDRESS_MODE}`,
+    `command: npx tsx bench/rollout-vs-swarm.ts --connections ${CONNECTIONS} --min-healthy ${MIN_HEALTHY} --address-mode ${ADDRESS_MODE} --network ${NETWORK}`,
   );
 }
 

@@ -30,7 +30,7 @@ import type { DeploymentRecord } from '../src/etcd/index.ts';
 import { removeTestContainers } from '../test/support/cleanup.ts';
 import { forgetRegistryImages } from '../test/support/demo-registry.ts';
 import { type RolloutStack, startRolloutStack } from '../test/support/rollout-stack.ts';
-import { addressModeArg } from './support/bench-run.ts';
+import { addressModeArg, networkArg } from './support/bench-run.ts';
 import { killWrks, startWrk, type WrkSummary } from './support/wrk-load.ts';
 
 const SUITE = 'bench-rollout-wall-time';
@@ -46,6 +46,7 @@ const SIZES = arg('sizes', '1,4,10').split(',').map(Number);
 const CONNECTIONS = Number(arg('connections', '16'));
 const MIN_HEALTHY = arg('min-healthy', '1s');
 const ADDRESS_MODE = addressModeArg();
+const NETWORK = networkArg();
 const MIN_HEALTHY_MS = parseDuration(MIN_HEALTHY);
 if (MIN_HEALTHY_MS === undefined) throw new Error(`--min-healthy ${MIN_HEALTHY} is not a duration`);
 const INTERVAL_MS = 1_000;
@@ -362,6 +363,7 @@ async function main(): Promise<void> {
       version: '1.0.0',
       instances: 1,
       port: 8080,
+      network: NETWORK,
       health: {
         type: 'http',
         path: '/healthz',
@@ -429,7 +431,7 @@ async function main(): Promise<void> {
         " glint own = wall − floor − health cadence (timers around the engine's ports; a few ms per cycle approximate)",
     );
     console.log(
-      `command: npx tsx bench/rollout-wall-time.ts --sizes ${SIZES.join(',')} --connections ${CONNECTIONS} --min-healthy ${MIN_HEALTHY} --address-mode ${ADDRESS_MODE}`,
+      `command: npx tsx bench/rollout-wall-time.ts --sizes ${SIZES.join(',')} --connections ${CONNECTIONS} --min-healthy ${MIN_HEALTHY} --address-mode ${ADDRESS_MODE} --network ${NETWORK}`,
     );
   } finally {
     killWrks();

@@ -148,6 +148,7 @@ export async function wireRollout(opts: {
       engine: engineFor(e),
       hostIp: e.hostIp,
       addressMode: e.addressMode,
+      hostPorts: e.hostPorts,
       serviceAddress: opts.serviceAddresses.get(e.name) ?? '',
       labels: e.labels,
       capacity: e.capacity,

@@ -24,3 +24,11 @@ export function addressModeArg(): AddressMode {
     throw new Error(`--address-mode is host or container, not ${mode}`);
   return mode;
 }
+
+/** `--network`: the app's network, `bridge` (its own namespace, the default) or the host's. */
+export function networkArg(): 'bridge' | 'host' {
+  const network = benchArg('network', 'bridge');
+  if (network !== 'bridge' && network !== 'host')
+    throw new Error(`--network is bridge or host, not ${network}`);
+  return network;
+}

@@ -42,6 +42,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [DockerErrorCode.ImageNotPresent]: 409,
   [DockerErrorCode.PortNotPublished]: 409,
   [DockerErrorCode.ContainerAddressUnknown]: 409,
+  [DockerErrorCode.HostPortsExhausted]: 409,
   [StateErrorCode.Conflict]: 409,
   [StateErrorCode.DeploymentInProgress]: 409,
   [StateErrorCode.InvalidTransition]: 409,

@@ -160,6 +160,18 @@ export const appSchema = z.strictObject({
   requireStamp: z.boolean().default(true),
   instances: z.number().int('instances must be a whole number').min(0).max(100),
   port,
+  /**
+   * `bridge`: each container has its own network namespace and listens on `port`. `host`: it
+   * shares the host's network stack (Marathon's and Nomad's host networking) and listens on a
+   * port glint picks from the endpoint's `hostPorts` and passes as `PORT`; it starts faster
+   * (no namespace to make, no bridge) and nothing copies its traffic, but it also sees every
+   * service the host listens on, loopback included, and is reached on every host address.
+   */
+  network: z
+    .enum(['bridge', 'host'], {
+      error: "network is 'bridge' (the default) or 'host' (the host's network, the port passed as PORT)",
+    })
+    .default('bridge'),
   env: z
     .record(
       z

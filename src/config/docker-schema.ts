@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { NAME_LABEL } from '../placement/index.ts';
-import { duration } from './field-types.ts';
+import { duration, port } from './field-types.ts';
 
 /** Label keys on endpoints, as on containers: what placement constraints and spread name. */
 export const endpointLabelKey = z
@@ -89,6 +89,16 @@ export const dockerEndpointSchema = z
       .refine((ip) => !ip.startsWith('127.'), {
         message:
           "a 127.x address is each container's own loopback; use an address of HAProxy's machine that containers reach, e.g. the docker0 gateway '172.17.0.1'",
+      })
+      .optional(),
+    /**
+     * The ports handed to instances of apps with `network: 'host'` on this engine; keep them
+     * free of the host's own services. Default 20000-32000, below Linux's ephemeral ports.
+     */
+    hostPorts: z
+      .strictObject({ min: port, max: port })
+      .refine((r) => r.min <= r.max, {
+        message: 'hostPorts.min must not be above hostPorts.max, e.g. { min: 20000, max: 32000 }',
       })
       .optional(),
   })

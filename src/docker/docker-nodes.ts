@@ -9,6 +9,7 @@ import { translateEngineError } from './engine-errors.ts';
 import { DockerErrorCode } from './error-codes.ts';
 import { listedAddress } from './instance-address.ts';
 import { type AddressMode, GLINT_LABELS, type InstanceSpec } from './instance-spec.ts';
+import { DEFAULT_HOST_PORTS, type HostPortRange, pickHostPort } from './pick-host-port.ts';
 import { pullImage } from './pull-image.ts';
 import type { RegistryCredentials } from './registry-auth.ts';
 
@@ -22,6 +23,8 @@ export type DockerNode = {
   hostIp: string;
   /** How its instances are reached (InstanceSpec.addressMode); default `host`. */
   addressMode?: AddressMode;
+  /** The ports handed to instances in the host's network; default DEFAULT_HOST_PORTS. */
+  hostPorts?: HostPortRange | undefined;
   serviceAddress: string;
   /** What placement constraints match (`zone=a`). */
   labels?: Readonly<Record<string, string>>;
@@ -68,6 +71,8 @@ export class DockerNodes {
   readonly #log: Logger;
   readonly #scope: string[];
   readonly #state: (node: string) => EngineState;
+  /** Host ports picked for launches not yet created, per node: two launches never share one. */
+  readonly #pickedPorts = new Map<string, Set<number>>();
 
   /**
    * `scope`: labels a container must carry to be listed, beyond glint's own and the app's, so
@@ -179,7 +184,9 @@ export class DockerNodes {
         },
         abortSignal: controller.signal,
       } as Dockerode.ContainerListOptions);
-      return summaries.map((s) => fromSummary(n.name, s, n.addressMode ?? 'host'));
+      return summaries.map((s) =>
+        fromSummary(n.name, s, { addressMode: n.addressMode ?? 'host', hostIp: n.hostIp }),
+      );
     } catch (err) {
       if (timedOut)
         throw new TransientError(
@@ -195,32 +202,75 @@ export class DockerNodes {
   }
 
   /**
-   * Pull (when missing), create, start, and read where it is reached: the published port, or
-   * in `container` mode its IP. The node decides the mode: it knows whether HAProxy's machine
-   * routes to its bridge network.
+   * Pull (when missing), create, start, and read where it is reached: the published port, in
+   * `container` mode its IP, or for an app in the host's network the host port picked for it.
+   * The node decides the mode: it knows whether HAProxy's machine routes to its bridge network.
    */
   async launch(node: string, given: InstanceSpec, call: Call = {}) {
     const n = this.#node(node);
     const mode = n.addressMode ?? 'host';
-    const spec: InstanceSpec = { ...given, addressMode: mode };
-    await pullImage(n.engine, spec.image.ref, {
+    await pullImage(n.engine, given.image.ref, {
       credentials: this.#credentials,
       logger: this.#log.child({ node }),
       ...call,
     }).catch((err: unknown) => {
       throw onEngine(node, err);
     });
-    const { id } = await n.runtime.create(spec, call);
+    const picked = given.network === 'host' ? await this.#pickHostPort(n, call) : undefined;
+    let id: string;
+    try {
+      const spec: InstanceSpec = {
+        ...given,
+        addressMode: mode,
+        ...(picked ? { hostPort: picked.port } : {}),
+      };
+      ({ id } = await n.runtime.create(spec, call));
+    } finally {
+      // Created, the container holds its port by its label; not created, nothing holds it.
+      picked?.release();
+    }
     try {
       await n.runtime.start(id, call);
+      if (picked) return { containerId: id, host: n.hostIp, port: picked.port };
       if (mode === 'container')
-        return { containerId: id, host: await n.runtime.containerIp(id, call), port: spec.containerPort };
-      const port = await n.runtime.hostPort(id, spec.containerPort, call);
-      return { containerId: id, host: spec.hostIp, port };
+        return { containerId: id, host: await n.runtime.containerIp(id, call), port: given.containerPort };
+      const port = await n.runtime.hostPort(id, given.containerPort, call);
+      return { containerId: id, host: n.hostIp, port };
     } catch (err) {
       await n.runtime.remove(id, { force: true }).catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * A host port no glint container on the engine holds, of any app or user (the host's ports
+   * are one space): read from their labels, with the ports of launches still creating.
+   */
+  async #pickHostPort(n: DockerNode, call: Call): Promise<{ port: number; release: () => void }> {
+    const summaries = await dockerodeOf(n.engine)
+      .listContainers({
+        all: true,
+        filters: { label: [`${GLINT_LABELS.managed}=true`, GLINT_LABELS.port] },
+        abortSignal: call.signal,
+      } as Dockerode.ContainerListOptions)
+      .catch((err: unknown) => {
+        throw translateEngineError(err, `listing the host ports in use on node ${n.name}`);
+      });
+    const picking = this.#pickedPorts.get(n.name) ?? new Set<number>();
+    this.#pickedPorts.set(n.name, picking);
+    const taken = new Set(picking);
+    for (const s of summaries)
+      if (s.HostConfig?.NetworkMode === 'host') taken.add(Number(s.Labels?.[GLINT_LABELS.port]));
+    const range = n.hostPorts ?? DEFAULT_HOST_PORTS;
+    const port = pickHostPort(taken, range, Math.random);
+    if (port === undefined)
+      throw new GlintError(
+        DockerErrorCode.HostPortsExhausted,
+        `every host port ${range.min}-${range.max} on docker endpoint ${n.name} is held by an instance in the host's network; widen the endpoint's hostPorts or place fewer instances there`,
+        { details: { node: n.name, ...range } },
+      );
+    picking.add(port);
+    return { port, release: () => picking.delete(port) };
   }
 
   async stopAndRemove(node: string, containerId: string, timeoutMs: number, call: Call = {}): Promise<void> {
@@ -260,9 +310,13 @@ export class DockerNodes {
   }
 }
 
-function fromSummary(node: string, s: Dockerode.ContainerInfo, mode: AddressMode): NodeContainer {
+function fromSummary(
+  node: string,
+  s: Dockerode.ContainerInfo,
+  reached: { addressMode: AddressMode; hostIp: string },
+): NodeContainer {
   const labels = s.Labels ?? {};
-  const address = listedAddress(s, mode);
+  const address = listedAddress(s, reached);
   const exited = /Exited \((\d+)\)/.exec(s.Status ?? '');
   const envFingerprint = labels[GLINT_LABELS.envFingerprint];
   const configRevision = Number(labels[GLINT_LABELS.configRevision]);

@@ -51,6 +51,8 @@ export const DockerErrorCode = {
   PortNotPublished: 'PortNotPublished',
   /** The container has no IP on any network of its engine (addressMode 'container'). */
   ContainerAddressUnknown: 'ContainerAddressUnknown',
+  /** Every port of the engine's host-port range is held by an instance in the host's network. */
+  HostPortsExhausted: 'HostPortsExhausted',
   /** The engine shows no address its containers reach HAProxy at; the endpoint must declare one. */
   ServiceAddressUnknown: 'ServiceAddressUnknown',
   /** A call named a Docker endpoint the declaration does not have. */

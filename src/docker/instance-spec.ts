@@ -19,6 +19,14 @@ export type InstanceSpec = {
    */
   addressMode?: AddressMode;
   /**
+   * `host`: the container shares the engine host's network stack (no namespace of its own, no
+   * bridge, no NAT), listens on `hostPort`, which it is told as `PORT`, and is reached at
+   * `hostIp:hostPort` whatever the address mode. Absent: its own namespace on the default bridge.
+   */
+  network?: 'host';
+  /** The host port a `network: 'host'` instance listens on; assigned at launch, placement. */
+  hostPort?: number;
+  /**
    * The address the node's containers reach HAProxy at; the container resolves `glint-lb` to
    * it, which `{{service:x}}` references use.
    */
@@ -52,7 +60,10 @@ export const GLINT_LABELS = {
   configRevision: 'glint.config-revision',
   /** The env's fingerprint (secrets included as a digest only): which config an instance runs. */
   envFingerprint: 'glint.env-fingerprint',
-  /** The app port, on containers reached at their own IP (they publish none to read it from). */
+  /**
+   * The port the instance listens on, on containers that publish none to read it from: the app
+   * port on those reached at their own IP, the assigned host port on those in the host's network.
+   */
   port: 'glint.port',
 } as const;
 

@@ -13,10 +13,11 @@ export function canonicalJson(value: unknown): string {
 
 /**
  * The desired-state fingerprint stamped as `glint.spec`. It covers what the container is made
- * of: app, image digest, env, ports, resources, health, extra labels, stop timeout and declared
- * security settings. It leaves out the instance id (all instances of one spec share a hash),
- * the deployment id (redeploying the same spec is not drift), config provenance (the env it
- * produced is already in) and where it runs: the engine's host IP and the address `glint-lb`
+ * of: app, image digest, env, ports, resources, health, extra labels, stop timeout, declared
+ * security settings and network. It leaves out the instance id (all instances of one spec share
+ * a hash), the deployment id (redeploying the same spec is not drift), config provenance (the env
+ * it produced is already in) and where it runs: the engine's host IP, the host port a host-network
+ * instance was given and the address `glint-lb`
  * resolves to there are placement, so one release on two engines is one revision.
  */
 export function computeSpecHash(spec: InstanceSpec): string {
@@ -33,6 +34,8 @@ export function computeSpecHash(spec: InstanceSpec): string {
     stopTimeoutMs: spec.stopTimeoutMs,
     // Absent when nothing is declared, so apps without settings keep the hashes they had.
     security: spec.security,
+    // The same: absent unless the app runs in the host's network. The port it gets is placement.
+    network: spec.network,
   };
   return createHash('sha256').update(canonicalJson(material)).digest('hex').slice(0, 32);
 }

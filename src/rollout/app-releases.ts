@@ -134,6 +134,7 @@ export class AppReleases implements ReleaseSource {
       image: { repository, ref: release.imageRef, digest: release.digest, version: release.version },
       env,
       containerPort: config.port,
+      ...(config.network === 'host' ? { network: 'host' as const } : {}),
       hostIp: this.opts.hostIpOf(node),
       serviceAddress: this.opts.serviceAddressOf(node),
       resources: {

@@ -68,6 +68,13 @@ const accepted: Accepted[] = [
     },
   },
   {
+    name: "an app in the host's network, with the host ports it may take",
+    change: (c) => {
+      c.apps.web.network = 'host';
+      c.docker.endpoints[0].hostPorts = { min: 21000, max: 21999 };
+    },
+  },
+  {
     name: 'constraints on labels and on the endpoint name, and a spread label',
     change: (c) => {
       c.apps.web.placement = { constraints: ['zone!=eu-3', 'name!=node-c'], spread: 'zone' };
@@ -165,6 +172,22 @@ const refused: Refused[] = [
     },
     path: 'docker.endpoints[1].addressMode',
     says: /addressMode is 'host' \(a published port on hostIp\) or 'container' \(the container's IP\)/,
+  },
+  {
+    name: 'a network glint does not know',
+    change: (c) => {
+      c.apps.web.network = 'overlay';
+    },
+    path: 'apps.web.network',
+    says: /network is 'bridge' \(the default\) or 'host'/,
+  },
+  {
+    name: 'a host port range upside down',
+    change: (c) => {
+      c.docker.endpoints[0].hostPorts = { min: 30000, max: 20000 };
+    },
+    path: 'docker.endpoints[0].hostPorts',
+    says: /hostPorts.min must not be above hostPorts.max/,
   },
   {
     name: 'a capacity of zero',

@@ -51,6 +51,21 @@ describe('buildCreateOptions', () => {
     expect(computeSpecHash(direct)).toBe(computeSpecHash(spec));
   });
 
+  it("runs an app in the host's network on its picked port, told as PORT, and labels that port", () => {
+    const shared = buildCreateOptions({ ...spec, network: 'host', hostPort: 23456 });
+    expect(shared.HostConfig?.NetworkMode).toBe('host');
+    expect(shared.HostConfig?.PortBindings).toBeUndefined();
+    expect(shared.ExposedPorts).toBeUndefined();
+    // The fixture's env says PORT=8080: the picked port wins, or two instances would collide.
+    expect(shared.Env).toEqual(['GREETING=hi', 'PORT=23456']);
+    expect(shared.Labels?.['glint.port']).toBe('23456');
+    expect(options.HostConfig?.NetworkMode).toBeUndefined();
+    // The port is placement: instances of one release on different ports share a revision.
+    expect(computeSpecHash({ ...spec, network: 'host', hostPort: 20001 })).toBe(
+      computeSpecHash({ ...spec, network: 'host', hostPort: 23456 }),
+    );
+  });
+
   it("resolves glint-lb to the node's service address, and nothing else", () => {
     expect(options.HostConfig?.ExtraHosts).toEqual(['glint-lb:172.17.0.1']);
     const other = buildCreateOptions(specFixture({ serviceAddress: '10.0.0.7' }));
@@ -109,6 +124,8 @@ describe('buildCreateOptions', () => {
     { name: 'a port out of range', spec: specFixture({ containerPort: 70000 }) },
     { name: 'an env name with a dash', spec: specFixture({ env: { 'BAD-NAME': 'x' } }) },
     { name: 'a label glint owns', spec: specFixture({ labels: { 'glint.managed': 'false' } }) },
+    { name: "the host's network without a picked port", spec: specFixture({ network: 'host' }) },
+    { name: "the host's network on port 0", spec: specFixture({ network: 'host', hostPort: 0 }) },
   ])('refuses $name', ({ spec: bad }) => {
     expect(() => buildCreateOptions(bad)).toThrow(
       expect.objectContaining({ code: DockerErrorCode.InvalidSpec }),

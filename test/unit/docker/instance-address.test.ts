@@ -3,9 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { listedAddress, networkIp } from '../../../src/docker/instance-address.ts';
 
 /** A list answer of one container, as Docker's /containers/json gives it. */
-function listed(over: { ports?: Dockerode.Port[]; ip?: string; labels?: Record<string, string> }) {
+function listed(over: {
+  ports?: Dockerode.Port[];
+  ip?: string;
+  labels?: Record<string, string>;
+  network?: string;
+  state?: string;
+}) {
   return {
     Id: 'c1',
+    State: over.state ?? 'running',
+    HostConfig: { NetworkMode: over.network ?? 'default' },
     Labels: over.labels ?? {},
     Ports: over.ports ?? [],
     NetworkSettings: { Networks: over.ip === undefined ? {} : { bridge: { IPAddress: over.ip } } },
@@ -56,9 +64,27 @@ describe('listedAddress', () => {
       container: listed({ ports: [], labels: { 'glint.port': '8080' } }),
       want: undefined,
     },
+    {
+      name: "host network, in either mode: the node's host IP and the port its label names",
+      mode: 'container',
+      container: listed({ network: 'host', labels: { 'glint.port': '23456' } }),
+      want: { host: '10.0.0.7', port: 23456 },
+    },
+    {
+      name: 'host network in host mode: nothing published, still the labelled port',
+      mode: 'host',
+      container: listed({ network: 'host', labels: { 'glint.port': '23456' } }),
+      want: { host: '10.0.0.7', port: 23456 },
+    },
+    {
+      name: 'host network, exited: it listens nowhere, no address',
+      mode: 'host',
+      container: listed({ network: 'host', state: 'exited', labels: { 'glint.port': '23456' } }),
+      want: undefined,
+    },
   ];
   it.each(rows)('$name', ({ mode, container, want }) => {
-    expect(listedAddress(container, mode)).toEqual(want);
+    expect(listedAddress(container, { addressMode: mode, hostIp: '10.0.0.7' })).toEqual(want);
   });
 });
 

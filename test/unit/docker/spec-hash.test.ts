@@ -31,6 +31,7 @@ const changes: Change[] = [
     name: 'an added capability',
     change: (s) => ({ ...s, security: { capAdd: ['NET_BIND_SERVICE'] } }),
   },
+  { name: "the host's network", change: (s) => ({ ...s, network: 'host', hostPort: 20001 }) },
 ];
 
 const neutral: Change[] = [
@@ -39,6 +40,7 @@ const neutral: Change[] = [
   { name: 'host ip', change: (s) => ({ ...s, hostIp: '10.0.0.5' }) },
   { name: 'service address', change: (s) => ({ ...s, serviceAddress: '172.18.0.1' }) },
   { name: 'instance id', change: (s) => ({ ...s, instance: 'zzz999' }) },
+  { name: 'address mode', change: (s) => ({ ...s, addressMode: 'container' }) },
   { name: 'config revision', change: (s) => ({ ...s, config: { fingerprint: 'f', revision: 42 } }) },
   { name: 'key order of env', change: (s) => ({ ...s, env: { GREETING: 'hi', PORT: '8080' } }) },
 ];

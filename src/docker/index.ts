@@ -10,6 +10,7 @@ export { type ImageReference, parseImageReference } from './image-reference.ts';
 export { type ImageRequest, parseImageRequest } from './image-request.ts';
 export { type AddressMode, containerName, GLINT_LABELS, type InstanceSpec } from './instance-spec.ts';
 export { ContainerState, type DockerHealthStatus, type ObservedContainer } from './observed-container.ts';
+export { DEFAULT_HOST_PORTS, type HostPortRange } from './pick-host-port.ts';
 export { newestVersionTags, pickLatestVersion, rankVersionTags, type VersionPolicy } from './pick-version.ts';
 export { isImagePresent, type PullOptions, type PullResult, pullImage } from './pull-image.ts';
 export { RegistryAuthenticator, type RegistryCredential, type RegistryCredentials } from './registry-auth.ts';

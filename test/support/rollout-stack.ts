@@ -7,6 +7,7 @@ import {
   DockerEngine,
   DockerNodes,
   discoverServiceAddress,
+  type HostPortRange,
   RegistryAuthenticator,
   RegistryClient,
 } from '../../src/docker/index.ts';
@@ -75,9 +76,11 @@ export async function startRolloutStack(
     etcdEndpoints?: string[];
     /** How the engine's instances are reached: a published port (default) or their container IP. */
     addressMode?: AddressMode;
+    /** The ports instances of apps in the host's network are given (DockerNode.hostPorts). */
+    hostPorts?: HostPortRange;
   } = {},
 ): Promise<RolloutStack> {
-  const { etcdEndpoints, addressMode = 'host' } = opts;
+  const { etcdEndpoints, addressMode = 'host', hostPorts } = opts;
   const runDir = mkdtempSync(join(tmpdir(), 'rs-'));
   let engine: RolloutEngine | undefined;
   let etcd: EtcdClient | undefined;
@@ -119,7 +122,7 @@ export async function startRolloutStack(
     etcd = await connectEtcd({ endpoints, prefix: '/glint' });
     // Its own containers only: other suites on this engine may run an app named web too.
     const nodes = new DockerNodes(
-      [{ name: 'local', engine: docker, hostIp: '127.0.0.1', addressMode, serviceAddress }],
+      [{ name: 'local', engine: docker, hostIp: '127.0.0.1', addressMode, hostPorts, serviceAddress }],
       { scope: testLabels(suite) },
     );
     const store = new EtcdStateStore(etcd);

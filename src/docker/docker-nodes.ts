@@ -209,14 +209,23 @@ export class DockerNodes {
   async launch(node: string, given: InstanceSpec, call: Call = {}) {
     const n = this.#node(node);
     const mode = n.addressMode ?? 'host';
-    await pullImage(n.engine, given.image.ref, {
-      credentials: this.#credentials,
-      logger: this.#log.child({ node }),
-      ...call,
-    }).catch((err: unknown) => {
+    // The port is read while the image is checked: two round trips to the engine at once.
+    const picking = given.network === 'host' ? this.#pickHostPort(n, call) : undefined;
+    picking?.catch(() => undefined);
+    try {
+      await pullImage(n.engine, given.image.ref, {
+        credentials: this.#credentials,
+        logger: this.#log.child({ node }),
+        ...call,
+      });
+    } catch (err) {
+      void picking?.then(
+        (p) => p.release(),
+        () => undefined,
+      );
       throw onEngine(node, err);
-    });
-    const picked = given.network === 'host' ? await this.#pickHostPort(n, call) : undefined;
+    }
+    const picked = await picking;
     let id: string;
     try {
       const spec: InstanceSpec = {

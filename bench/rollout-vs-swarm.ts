@@ -18,7 +18,14 @@
  * HAProxy through its master socket. That is the best a Swarm user can do here; it reacts after
  * Swarm has already acted (a task told to stop may still be in the file for up to one poll).
  *
+ * `--network host` runs glint's app in the host's network (`network: 'host'`: a port picked per
+ * instance, passed as PORT): no network namespace or bridge link to make at start or undo at
+ * stop. Swarm can't run a start-first update that way: its tasks take their port from the image,
+ * so the new task's port is the one the old task still listens on. Swarm's side is the same in
+ * both runs.
+ *
  *   npx tsx bench/rollout-vs-swarm.ts [--connections 16] [--min-healthy 1s]
+ *     [--address-mode host|container] [--network bridge|host]
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -450,7 +457,7 @@ async function main(): Promise<void> {
   const engine = (await docker.version()).Version;
   console.log(
     `rolling update of 3 replicas, demo app, new before old; health /healthz every 1 s, ` +
-      `1 success / 3 failures; ${MIN_HEALTHY} healthy before going on; wrk ${CONNECTIONS} connections through HAProxy (Docker ${engine}):`,
+      `1 success / 3 failures; ${MIN_HEALTHY} healthy before going on; wrk ${CONNECTIONS} connections through HAProxy (Docker ${engine}); glint's app in the ${NETWORK === 'host' ? "host's network" : 'bridge network'}:`,
   );
   for (const [i, strategy] of STRATEGIES.entries()) {
     console.log(`  ${strategy}:`);

@@ -45,6 +45,12 @@ const ARCH: Record<string, string> = {
   s390x: 's390x',
 };
 const MAX_TAG_PAGES = 50;
+/**
+ * Config blobs kept, oldest dropped first. A blob is named by the digest of its bytes (checked
+ * on the first read), so a kept one is never stale: a moved tag names another manifest, whose
+ * config digest differs. Only the manifest is read again on each resolve.
+ */
+const CONFIGS_KEPT = 256;
 
 /** A client of the registry v2 HTTP API: the few reads glint needs to pin and check images. */
 export class RegistryClient {
@@ -52,6 +58,7 @@ export class RegistryClient {
   readonly #timeoutMs: number;
   readonly #plain: readonly string[];
   readonly #platform: { os: string; architecture: string };
+  readonly #configs = new Map<string, ImageConfig>();
 
   constructor(opts: RegistryClientOptions) {
     this.#auth = opts.authenticator;
@@ -97,6 +104,16 @@ export class RegistryClient {
     }
     const configDigest = manifest.config?.digest;
     if (!configDigest) throw protocol(ref, `manifest ${top.digest} has no config blob`);
+    const cacheKey = `${ref.registry}/${ref.path}@${configDigest}`;
+    const known = this.#configs.get(cacheKey);
+    if (known) return { digest: top.digest, config: { ...known, labels: { ...known.labels } } };
+    const config = await this.#readConfig(ref, configDigest, call);
+    this.#configs.set(cacheKey, config);
+    if (this.#configs.size > CONFIGS_KEPT) this.#configs.delete(this.#configs.keys().next().value!);
+    return { digest: top.digest, config: { ...config, labels: { ...config.labels } } };
+  }
+
+  async #readConfig(ref: ImageReference, configDigest: string, call: Call): Promise<ImageConfig> {
     const res = await this.#get(ref, `/v2/${ref.path}/blobs/${configDigest}`, { accept: '*/*' }, call);
     if (!res.ok) throw await unexpectedStatus(ref.registry, res, `reading config blob of ${ref.repository}`);
     const bytes = Buffer.from(await res.arrayBuffer());
@@ -112,7 +129,7 @@ export class RegistryClient {
     if (blob.created) config.created = blob.created;
     if (blob.os) config.os = blob.os;
     if (blob.architecture) config.architecture = blob.architecture;
-    return { digest: top.digest, config };
+    return config;
   }
 
   /** A manifest and the digest of its exact bytes, checked against what the registry and `reference` say. */

@@ -9,6 +9,8 @@ export type FakeImage = { tag: string; labels: Record<string, string> };
  */
 export class FakeRegistry {
   readonly tokenRequests: Array<{ authorization?: string; scope?: string }> = [];
+  /** The digest of every blob served, in order. */
+  readonly blobReads: string[] = [];
   omitDigestHeader = false;
   /** Sends bytes that differ from the digest they are served under. */
   tamper: 'manifest' | 'blob' | undefined;
@@ -91,6 +93,7 @@ export class FakeRegistry {
     if (rest === 'tags/list') return this.#tagsPage(url, res);
     if (rest.startsWith('manifests/')) return this.#manifest(rest.slice('manifests/'.length), res);
     if (rest.startsWith('blobs/')) {
+      this.blobReads.push(rest.slice('blobs/'.length));
       const blob = this.#blobs.get(rest.slice('blobs/'.length));
       if (!blob) return send(res, 404, { errors: [{ code: 'BLOB_UNKNOWN' }] });
       return void res.end(this.tamper === 'blob' ? `${blob} ` : blob);

@@ -86,6 +86,24 @@ describe('RegistryClient behind a Bearer token service', () => {
     ).rejects.toMatchObject({ code: DockerErrorCode.RegistryProtocol, message: /hashes? to/ });
   });
 
+  it('reads a config blob once, and the new one when a tag moves to another image', async () => {
+    const c = client();
+    const ref = parseImageReference(`${host}/team/app:1.1.0`);
+    const first = await c.readImage(ref);
+    const again = await c.readImage(ref);
+    expect(again).toEqual(first);
+    expect(registry.blobReads).toHaveLength(1);
+    // A rebuild pushed under the same tag: the manifest is read again and names another config.
+    registry.push({ tag: '1.1.0', labels: { ...stamp('1.1.0'), rebuilt: 'yes' } });
+    const moved = await c.readImage(ref);
+    expect(moved.digest).not.toBe(first.digest);
+    expect(moved.config.labels.rebuilt).toBe('yes');
+    expect(registry.blobReads).toHaveLength(2);
+    // What a caller does with an answer does not reach the next one.
+    moved.config.labels.rebuilt = 'changed';
+    expect((await c.readImage(ref)).config.labels.rebuilt).toBe('yes');
+  });
+
   it('refuses a manifest fetched by digest that hashes to another digest', async () => {
     const other = registry.digestOf('1.0.0');
     registry.serveUnderDigest(other, '1.1.0');

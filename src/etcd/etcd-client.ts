@@ -1,7 +1,7 @@
 import { Etcd3, type IOptions, type IWatchResponse, type Lease, type Watcher } from 'etcd3';
 import { TransientError } from '../errors/index.ts';
 import { atEdge, EtcdErrorCode, translateEtcdError } from './etcd-errors.ts';
-import { etcdFaultHandling } from './fault-handling.ts';
+import { DEFAULT_RETRY_BUDGET_MS, etcdFaultHandling } from './fault-handling.ts';
 import { type EtcdKeys, etcdKeys } from './keys.ts';
 import {
   fromRpcKv,
@@ -177,16 +177,21 @@ export class EtcdClient {
 /** Connects and checks that etcd answers within `dialTimeoutMs`, so a wrong address fails fast. */
 export async function connectEtcd(opts: EtcdConnectOptions): Promise<EtcdClient> {
   const callTimeoutMs = opts.callTimeoutMs ?? 5_000;
+  const dialTimeoutMs = opts.dialTimeoutMs ?? 5_000;
+  // First contact retries only within the dial timeout, so a wrong address fails fast; later
+  // calls wait out an election or a restart for the full budget.
+  let dialing = true;
   const etcd = new Etcd3({
     hosts: opts.endpoints,
     ...(opts.auth ? { auth: opts.auth } : {}),
     // cockatiel 4's policies run as etcd3's own cockatiel 3 ones do (execute with a signal);
     // only the typing of their failure events differs.
-    faultHandling: etcdFaultHandling() as unknown as IOptions['faultHandling'],
+    faultHandling: etcdFaultHandling({
+      retryBudgetMs: () => (dialing ? dialTimeoutMs : DEFAULT_RETRY_BUDGET_MS),
+    }) as unknown as IOptions['faultHandling'],
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: new Date(Date.now() + callTimeoutMs) }),
   });
   const client = new EtcdClient(etcd, etcdKeys(opts.prefix));
-  const dialTimeoutMs = opts.dialTimeoutMs ?? 5_000;
   try {
     await etcd.kv.range(
       { key: Buffer.from(client.keys.leader()) },
@@ -204,6 +209,7 @@ export async function connectEtcd(opts: EtcdConnectOptions): Promise<EtcdClient>
       },
     );
   }
+  dialing = false;
   return client;
 }
 

@@ -58,12 +58,36 @@ describe('etcdFaultHandling', () => {
     expect(call.tries).toBe(1);
   });
 
-  it('gives up after its retries with the last error', async () => {
-    const call = failingThen(Array.from({ length: 10 }, unavailable));
+  it('keeps retrying within its time budget however many tries fail fast', async () => {
+    const call = failingThen(Array.from({ length: 20 }, unavailable));
     await expect(
-      etcdFaultHandling({ retries: 2, retryDelayMs: 1 }).global.execute(call.run),
-    ).rejects.toBeInstanceOf(GRPCUnavailableError);
-    expect(call.tries).toBe(3);
+      etcdFaultHandling({ retryDelayMs: 1, maxRetryDelayMs: 1, retryBudgetMs: 60_000 }).global.execute(
+        call.run,
+      ),
+    ).resolves.toBe('ok');
+    expect(call.tries).toBe(21);
+  });
+
+  it('gives up once its time budget is spent, with the last error', async () => {
+    const call = failingThen(Array.from({ length: 10_000 }, unavailable));
+    const failure = await etcdFaultHandling({ retryDelayMs: 5, maxRetryDelayMs: 5, retryBudgetMs: 100 })
+      .global.execute(call.run)
+      .catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(GRPCUnavailableError);
+    expect(call.tries).toBeGreaterThan(1);
+    expect(call.tries).toBeLessThan(10_000);
+  });
+
+  it('reads a budget given as a function at each call', async () => {
+    let budgetMs = 50;
+    const policy = etcdFaultHandling({ retryDelayMs: 5, maxRetryDelayMs: 5, retryBudgetMs: () => budgetMs });
+    const first = failingThen(Array.from({ length: 10_000 }, unavailable));
+    await expect(policy.global.execute(first.run)).rejects.toBeInstanceOf(GRPCUnavailableError);
+    expect(first.tries).toBeLessThan(10_000);
+    budgetMs = 60_000;
+    const later = failingThen([unavailable(), unavailable()]);
+    await expect(policy.global.execute(later.run)).resolves.toBe('ok');
+    expect(later.tries).toBe(3);
   });
 
   it('retries while every circuit is open, so the call lands once a member is tried again', async () => {

@@ -20,7 +20,10 @@ export type EtcdConnectOptions = {
   /** Key prefix, default `/glint`. */
   prefix?: string;
   auth?: { username: string; password: string };
-  /** How long the first contact may take before connectEtcd gives up. Default 5 s. */
+  /**
+   * How long connectEtcd keeps trying for a first answer before it gives up (a try under way
+   * then still ends by its call deadline). Default 5 s.
+   */
   dialTimeoutMs?: number;
   /** Deadline for each unary call (not for watches and keepalive streams). Default 5 s. */
   callTimeoutMs?: number;
@@ -193,10 +196,9 @@ export async function connectEtcd(opts: EtcdConnectOptions): Promise<EtcdClient>
   });
   const client = new EtcdClient(etcd, etcdKeys(opts.prefix));
   try {
-    await etcd.kv.range(
-      { key: Buffer.from(client.keys.leader()) },
-      { deadline: new Date(Date.now() + dialTimeoutMs) },
-    );
+    // Each try has the call deadline, not one deadline for all: a try still under way when the
+    // budget ends would otherwise always end as a timeout, hiding a refusal behind it.
+    await etcd.kv.range({ key: Buffer.from(client.keys.leader()) });
   } catch (err) {
     etcd.close();
     const translated = translateEtcdError(err, 'connecting');

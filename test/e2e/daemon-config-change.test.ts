@@ -11,9 +11,10 @@ import { removeTestContainers } from '../support/cleanup.ts';
 import { type DaemonProcess, readReadiness, spawnDaemon } from '../support/daemon-process.ts';
 import { type DemoRegistry, pushDemoVersion, startDemoRegistry } from '../support/demo-registry.ts';
 import { type EtcdHandle, startEtcd } from '../support/etcd-container.ts';
+import { expectEveryRequestAnswered } from '../support/expect-every-request-answered.ts';
 import { freePort } from '../support/free-port.ts';
 import { startHaproxy } from '../support/haproxy-container.ts';
-import { formatLoad, startLoad } from '../support/http-load.ts';
+import { formatLoad, ROLLOUT_LOAD, startLoad } from '../support/http-load.ts';
 import { testLabels, testRunId } from '../support/labels.ts';
 import { readEvents, type SseEvent } from '../support/sse-reader.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -148,11 +149,9 @@ async function containerEnv(containerId: string): Promise<Record<string, string>
 const load = () =>
   startLoad({
     url: `http://127.0.0.1:${frontendPort}/`,
-    connections: 32,
+    ...ROLLOUT_LOAD,
     rate: 150,
     maxDurationSec: 240,
-    newConnectionShare: 0.3,
-    postShare: 0.3,
   });
 
 beforeAll(async () => {
@@ -238,8 +237,7 @@ describe('a config change in etcd, rolled out by a real daemon', () => {
       revision: since,
       reasons: ['config'],
     });
-    expect(summary.requests).toBeGreaterThan(100);
-    expect(summary.ok2xx).toBe(summary.requests);
+    expectEveryRequestAnswered(summary, { atLeast: 101 });
     const app = await appState();
     expect(app.configChanges[0]).toMatchObject({
       outcome: 'started',

@@ -4,8 +4,9 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GlintConfigInput } from '../../src/config/index.ts';
 import { type DaemonStack, type DaemonStackContext, startDaemonStack } from '../support/daemon-stack.ts';
+import { expectEveryRequestAnswered } from '../support/expect-every-request-answered.ts';
 import { HAPROXY_IMAGE } from '../support/haproxy-container.ts';
-import { formatLoad, type RunningLoad, startLoad } from '../support/http-load.ts';
+import { ROLLOUT_LOAD, type RunningLoad, startLoad } from '../support/http-load.ts';
 import { testLabels } from '../support/labels.ts';
 import { waitFor } from '../support/wait-for.ts';
 
@@ -150,11 +151,9 @@ describe('the reconciler of a real daemon', () => {
   it('heals an instance killed, removed or stopped by hand under load, with 0 client errors', async () => {
     const load: RunningLoad = startLoad({
       url: `http://127.0.0.1:${ctx.ports[0]}/`,
-      connections: 32,
+      ...ROLLOUT_LOAD,
       rate: 300,
       maxDurationSec: 600,
-      newConnectionShare: 0.3,
-      postShare: 0.3,
     });
     try {
       for (const how of ['docker kill', 'docker rm -f', 'docker stop'] as const) {
@@ -170,10 +169,7 @@ describe('the reconciler of a real daemon', () => {
       load.stop();
     }
     const summary = await load.result;
-    expect(summary.requests).toBeGreaterThan(100);
-    expect(summary.byKind.post).toBeGreaterThan(0);
-    expect(summary.byKind.fresh).toBeGreaterThan(0);
-    expect(summary.ok2xx, formatLoad('heal under load', summary)).toBe(summary.requests);
+    expectEveryRequestAnswered(summary, { atLeast: 101, label: 'heal under load' });
   });
 
   it('replaces an instance whose health starts failing', async () => {

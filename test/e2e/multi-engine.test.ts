@@ -3,7 +3,7 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GlintConfigInput } from '../../src/config/index.ts';
 import { type DaemonStack, type DaemonStackContext, startDaemonStack } from '../support/daemon-stack.ts';
-import { formatLoad, startLoad } from '../support/http-load.ts';
+import { formatLoad, ROLLOUT_LOAD, startLoad } from '../support/http-load.ts';
 import { testLabels } from '../support/labels.ts';
 import { type SecondEngine, startSecondEngine } from '../support/second-engine.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -108,11 +108,9 @@ function settled(n: number, what: string, accept: (list: Instance[]) => boolean 
 const load = () =>
   startLoad({
     url: `http://127.0.0.1:${stack.ports[0]}/`,
-    connections: 32,
+    ...ROLLOUT_LOAD,
     rate: 150,
     maxDurationSec: 240,
-    newConnectionShare: 0.3,
-    postShare: 0.3,
   });
 
 beforeAll(async () => {

@@ -13,6 +13,9 @@ export const LOAD_LIMITS = {
   postBytes: 64 * 1024,
 } as const;
 
+/** Every rollout test sends real concurrency: dozens of connections, keep-alive and new, GET and POST. */
+export const ROLLOUT_LOAD = { connections: 32, newConnectionShare: 0.3, postShare: 0.3 } as const;
+
 export type LoadOptions = {
   /** A loopback URL: test traffic never leaves the machine. */
   url: string;

@@ -307,17 +307,17 @@ type Row = {
   problems: string[];
 };
 
-/**
- * One rollout of one instance, not measured, before any that is: the daemon is long-lived, so
- * the code of every step kind (start, promote, retire) has run before and is compiled; without
- * it the first measured rollout pays for compiling the retire path.
- */
 function median(xs: number[]): number {
   const sorted = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/**
+ * One rollout of one instance, not measured, before any that is: the daemon is long-lived, so
+ * the code of every step kind (start, promote, retire) has run before and is compiled; without
+ * it the first measured rollout pays for compiling the retire path.
+ */
 async function warmUp(stack: RolloutStack): Promise<void> {
   const finished = finishedEvent(stack);
   for (const version of ['1.0.0', '1.1.0']) {

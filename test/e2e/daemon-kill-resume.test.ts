@@ -69,6 +69,10 @@ function declaration(version: string): GlintConfigInput {
         port: 8080,
         // Every container the daemon starts carries the suite's labels, so teardown finds it.
         labels: testLabels(SUITE),
+        // Requests in flight when a server is set to drain keep it draining for up to 100 ms, so
+        // the "while draining" kill point, polled every 20 ms, has a window to see; with instant
+        // answers a drain is over in a few ms and the rollout could end unseen.
+        env: { RESPONSE_DELAY_MS: '100' },
         health: { type: 'http', path: '/healthz', interval: '500ms', timeout: '500ms', healthyThreshold: 2 },
         strategy: {
           maxSurge: MAX_SURGE,

@@ -3,7 +3,8 @@
  * (open loop, 32 connections, a share of the requests on new connections) against a server
  * that does nothing but send a fixed JSON body, in a process of its own. What this prints is
  * what the machine and the load process cost; the API's own figures can't be better. Then the
- * same rate and mix from hey (bench/support/hey-load.ts), the compiled second instrument.
+ * same rate and mix from hey (bench/support/hey-load.ts) and from h2load
+ * (bench/support/h2load-load.ts), the compiled instruments.
  *
  *   npx tsx bench/load-floor.ts [--rate 1000] [--seconds 10] [--bytes 40000] [--new-share 0.5]
  */
@@ -11,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { startLoad } from '../test/support/http-load.ts';
 import { benchArg } from './support/bench-run.ts';
+import { describeH2loadMix, runH2loadMix } from './support/h2load-load.ts';
 import { describeHeyMix, runHeyMix } from './support/hey-load.ts';
 
 const RATE = Number(benchArg('rate', '1000'));
@@ -52,6 +54,8 @@ async function main() {
     if (NEW_SHARE > 0 && NEW_SHARE < 1) {
       const mix = await runHeyMix({ url, rate: RATE, seconds: SECONDS, newShare: NEW_SHARE });
       console.log(`the same from hey: ${describeHeyMix(mix, RATE).line}`);
+      const h2 = await runH2loadMix({ url, rate: RATE, seconds: SECONDS, newShare: NEW_SHARE });
+      console.log(`the same from h2load: ${describeH2loadMix(h2, RATE).line}`);
     }
     console.log(
       `command: npx tsx bench/load-floor.ts --rate ${RATE} --seconds ${SECONDS} --bytes ${BYTES} --new-share ${NEW_SHARE}`,

@@ -11,7 +11,7 @@
  * connection opened at a fixed interval whatever the answers' latency, keep-alive connections
  * each paced by its own timer); the bench's own Node load process (open loop, but its own event
  * loop's lag is in every figure); and hey (compiled, but its workers tick in step, so it
- * measures bursts of 32 requests sent at once). `/healthz`, the daemon's cheapest route, is
+ * measures bursts of up to 32 requests sent at once). `/healthz`, the daemon's cheapest route, is
  * measured too, as a reference. Also the daemon's resident memory after the load. One second
  * of the same load warms each route up first and is not counted.
  *
@@ -217,7 +217,7 @@ async function main() {
     }
     if (heyRows.length > 0)
       console.log(
-        'From hey (compiled; its 16 + 16 workers tick in step, so every tick sends 32 requests at once, and the last waits for the 31 before it):',
+        'From hey (compiled; its 16 + 16 workers tick in step, so up to 32 requests arrive at once, and the last waits for the others):',
       );
     for (const [route, mix, daemon] of heyRows) {
       const { line, met } = describeHeyMix(mix, RATE);
